@@ -1,0 +1,265 @@
+package io.herd.server;
+
+import io.herd.core.pg.Migration;
+import io.herd.core.pg.SchemaMigrator;
+import io.herd.registry.AccessPolicies;
+import io.herd.registry.DeviceRegistry;
+import io.herd.registry.SasAuthenticator;
+import io.herd.registry.pg.PgIdentityStore;
+import io.herd.registry.pg.PgPolicyStore;
+import io.herd.registry.pg.RegistrySchema;
+import io.herd.server.api.ServiceApi;
+import io.herd.server.internal.DataDirLock;
+import io.herd.server.internal.EmbeddedDatabase;
+import io.herd.server.internal.HttpsVerticle;
+import io.herd.server.internal.HubInfoFile;
+import io.herd.server.internal.PortPermissions;
+import io.herd.server.tls.LocalCertificateAuthority;
+import io.herd.server.tls.ServerTls;
+import io.herd.server.tls.TlsMaterial;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root: one running hub. {@link #start} brings the parts up in dependency order
+ * (data-directory lock, PostgreSQL, schema, registry, TLS, listeners) and {@link #close} takes them
+ * down in reverse. Both block the calling thread, which must not be an event loop.
+ */
+public final class Hub implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Hub.class);
+  private static final int POOL_SIZE = 8;
+
+  private final HubConfig config;
+  private final AtomicBoolean ready = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private DataDirLock lock;
+  private EmbeddedDatabase embedded;
+  private Vertx vertx;
+  private Pool pool;
+  private DeviceRegistry registry;
+  private AccessPolicies policies;
+  private TlsMaterial tls;
+  private String httpsDeployment;
+  private int httpsPort;
+
+  private Hub(HubConfig config) {
+    this.config = config;
+  }
+
+  /** Starts a hub; on failure everything already started is stopped again. */
+  public static Hub start(HubConfig config) throws Exception {
+    Hub hub = new Hub(config);
+    try {
+      hub.startParts();
+      return hub;
+    } catch (Exception | Error e) {
+      hub.close();
+      throw e;
+    }
+  }
+
+  private void startParts() throws Exception {
+    long t0 = System.nanoTime();
+    lock = DataDirLock.acquire(config.dataDir());
+
+    String pgUrl = config.pgUrl();
+    if (pgUrl == null) {
+      embedded = EmbeddedDatabase.start(config.pgDir());
+      pgUrl = embedded.url();
+    }
+
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    vertx =
+        Vertx.builder()
+            .with(
+                new VertxOptions()
+                    .setMetricsOptions(
+                        new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)))
+            .withMetrics(new MicrometerMetricsFactory(metrics))
+            .build();
+
+    PgConnectOptions connect = PgConnectOptions.fromUri(pgUrl.replaceFirst("^jdbc:", ""));
+    connect.setPipeliningLimit(256).setCachePreparedStatements(true);
+    pool =
+        PgBuilder.pool()
+            .with(new PoolOptions().setMaxSize(POOL_SIZE).setShared(false))
+            .connectingTo(connect)
+            .using(vertx)
+            .build();
+
+    List<Migration> migrations = new ArrayList<>(RegistrySchema.migrations());
+    int applied = Future.await(SchemaMigrator.migrate(pool, migrations));
+    LOG.info("schema ready [migrations-applied: {}]", applied);
+
+    policies = Future.await(AccessPolicies.open(new PgPolicyStore(pool)));
+    long tLoad = System.nanoTime();
+    registry = Future.await(DeviceRegistry.open(vertx, new PgIdentityStore(pool)));
+    LOG.info(
+        "registry loaded [identities: {}, ms: {}]",
+        registry.size(),
+        (System.nanoTime() - tLoad) / 1_000_000);
+    Gauge.builder("herd_registry_devices", registry, r -> r.statistics().totalDeviceCount())
+        .description("Devices in the identity registry")
+        .register(metrics);
+    Gauge.builder("herd_registry_identities", registry, DeviceRegistry::size)
+        .description("Devices and modules in the identity registry")
+        .register(metrics);
+
+    tls =
+        config.tlsCert() != null
+            ? TlsMaterial.userSupplied(config.tlsCert(), config.tlsKey())
+            : LocalCertificateAuthority.ensure(config.tlsDir(), config.hostName());
+
+    SasAuthenticator authenticator =
+        new SasAuthenticator(policies, config.hostName(), Clock.systemUTC());
+    ServiceApi api = new ServiceApi(registry, authenticator);
+    var scrape = PrometheusScrapingHandler.create(metrics);
+
+    httpsPort = choosePort(config.httpsPort(), config.fallbackHttpsPort());
+    HttpServerOptions httpOptions =
+        new HttpServerOptions()
+            .setHost(config.bindHost())
+            .setPort(httpsPort)
+            .setIdleTimeout(600)
+            .setIdleTimeoutUnit(TimeUnit.SECONDS)
+            .setCompressionSupported(false)
+            .setTcpNoDelay(true);
+    ServerTls.apply(httpOptions, tls);
+    int instances = VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE;
+    httpsDeployment =
+        Future.await(
+            vertx.deployVerticle(
+                () -> new HttpsVerticle(httpOptions, v -> api.router(v, ready::get, scrape)),
+                new DeploymentOptions().setInstances(instances)));
+
+    HubInfoFile.write(
+        config.dataDir().resolve("hub.json"),
+        HubInfoFile.content(
+            config.hostName(),
+            httpsPort,
+            config.mqttPort(),
+            config.amqpPort(),
+            tls.caCertificate(),
+            policies));
+    ready.set(true);
+    LOG.info(
+        "herd ready [host-name: {}, https: {}, data-dir: {}, devices: {}, startup-ms: {}]",
+        config.hostName(),
+        httpsPort,
+        config.dataDir(),
+        registry.statistics().totalDeviceCount(),
+        (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  /** The configured port, or the fallback when the process may not bind it. */
+  private static int choosePort(int wanted, int fallback) throws IOException {
+    int port = wanted;
+    if (!PortPermissions.mayBind(port)) {
+      LOG.warn(
+          "no permission to bind HTTPS port {}; using {} instead. The Azure service SDKs and the"
+              + " device HTTPS transport only reach port 443: run as root, grant"
+              + " CAP_NET_BIND_SERVICE, or forward 443 to {}",
+          port,
+          fallback,
+          fallback);
+      port = fallback;
+    }
+    if (port == 0) {
+      // Every listener instance must share one port, so pick it once here.
+      try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        port = s.getLocalPort();
+      }
+    }
+    return port;
+  }
+
+  public HubConfig config() {
+    return config;
+  }
+
+  public int httpsPort() {
+    return httpsPort;
+  }
+
+  public boolean isReady() {
+    return ready.get();
+  }
+
+  public DeviceRegistry registry() {
+    return registry;
+  }
+
+  public AccessPolicies policies() {
+    return policies;
+  }
+
+  public Path caFile() {
+    return tls == null ? null : tls.caCertificate();
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  /** Stops listeners (letting requests in flight finish), then the pool, PostgreSQL, the lock. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    ready.set(false);
+    LOG.info("herd stopping");
+    try {
+      if (httpsDeployment != null) {
+        Future.await(vertx.undeploy(httpsDeployment));
+      }
+      if (pool != null) {
+        Future.await(pool.close());
+      }
+      if (vertx != null) {
+        Future.await(vertx.close());
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("error while stopping listeners", e);
+    }
+    try {
+      if (embedded != null) {
+        embedded.close();
+      }
+    } catch (IOException e) {
+      LOG.warn("error while stopping embedded PostgreSQL", e);
+    }
+    try {
+      if (lock != null) {
+        lock.close();
+      }
+    } catch (IOException e) {
+      LOG.warn("error while releasing the data directory lock", e);
+    }
+    LOG.info("herd stopped");
+  }
+}

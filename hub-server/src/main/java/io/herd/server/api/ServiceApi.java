@@ -1,0 +1,344 @@
+package io.herd.server.api;
+
+import io.herd.core.ErrorCode;
+import io.herd.core.HubException;
+import io.herd.core.JsonFields;
+import io.herd.registry.BulkOperation;
+import io.herd.registry.Device;
+import io.herd.registry.DeviceRegistry;
+import io.herd.registry.IdentityCodec;
+import io.herd.registry.Module;
+import io.herd.registry.Permission;
+import io.herd.registry.Principal;
+import io.herd.registry.RegistryStatistics;
+import io.herd.registry.SasAuthenticator;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+
+/**
+ * The service (back-end) REST API: identity registry and statistics (azure-iothub-wire.md §5).
+ * Every request needs an {@code api-version} and a SAS token of a policy with the operation's
+ * permission; every error leaves in IoT Hub's form through {@link RestErrors}.
+ */
+public final class ServiceApi {
+  /** IoT Hub's limit on a request body. */
+  public static final int MAX_BODY = 256 * 1024;
+
+  public static final int MAX_TOP = 1000;
+  private static final String PRINCIPAL = "herd.principal";
+  private static final String JSON = "application/json; charset=utf-8";
+
+  private final DeviceRegistry registry;
+  private final SasAuthenticator authenticator;
+
+  public ServiceApi(DeviceRegistry registry, SasAuthenticator authenticator) {
+    this.registry = registry;
+    this.authenticator = authenticator;
+  }
+
+  /**
+   * Builds the router.
+   *
+   * @param ready whether the hub is ready, for {@code /health}
+   * @param metrics the Prometheus scrape handler for {@code /metrics}, or null
+   */
+  public Router router(Vertx vertx, BooleanSupplier ready, Handler<RoutingContext> metrics) {
+    Router router = Router.router(vertx);
+    router
+        .get("/health")
+        .handler(
+            ctx -> {
+              boolean ok = ready.getAsBoolean();
+              ctx.response()
+                  .setStatusCode(ok ? 200 : 503)
+                  .putHeader("Content-Type", JSON)
+                  .end(new JsonObject().put("status", ok ? "ready" : "starting").toBuffer());
+            });
+    if (metrics != null) {
+      router.get("/metrics").handler(metrics);
+    }
+
+    router.route().handler(this::authenticate);
+    router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
+
+    on(router, HttpMethod.GET, "/devices", Permission.REGISTRY_READ, this::listDevices);
+    on(router, HttpMethod.POST, "/devices", Permission.REGISTRY_WRITE, this::bulk);
+    on(router, HttpMethod.GET, "/devices/:id", Permission.REGISTRY_READ, this::getDevice);
+    on(router, HttpMethod.PUT, "/devices/:id", Permission.REGISTRY_WRITE, this::putDevice);
+    on(router, HttpMethod.DELETE, "/devices/:id", Permission.REGISTRY_WRITE, this::deleteDevice);
+    on(router, HttpMethod.GET, "/devices/:id/modules", Permission.REGISTRY_READ, this::listModules);
+    on(
+        router,
+        HttpMethod.GET,
+        "/devices/:id/modules/:mid",
+        Permission.REGISTRY_READ,
+        this::getModule);
+    on(
+        router,
+        HttpMethod.PUT,
+        "/devices/:id/modules/:mid",
+        Permission.REGISTRY_WRITE,
+        this::putModule);
+    on(
+        router,
+        HttpMethod.DELETE,
+        "/devices/:id/modules/:mid",
+        Permission.REGISTRY_WRITE,
+        this::deleteModule);
+    on(
+        router,
+        HttpMethod.GET,
+        "/statistics/devices",
+        Permission.REGISTRY_READ,
+        ctx -> Future.succeededFuture(Reply.json(200, deviceStatistics())));
+    on(
+        router,
+        HttpMethod.GET,
+        "/statistics/service",
+        Permission.SERVICE_CONNECT,
+        ctx ->
+            Future.succeededFuture(
+                Reply.json(
+                    200,
+                    new JsonObject()
+                        .put(
+                            "connectedDeviceCount",
+                            registry.statistics().connectedDeviceCount()))));
+
+    router.errorHandler(
+        404,
+        ctx ->
+            fail(
+                ctx,
+                new HubException(
+                    ErrorCode.GENERIC_NOT_FOUND,
+                    "No such resource: " + ctx.request().method() + " " + ctx.request().path())));
+    router.errorHandler(
+        405,
+        ctx ->
+            fail(
+                ctx,
+                new HubException(
+                    ErrorCode.GENERIC_METHOD_NOT_ALLOWED,
+                    "Method "
+                        + ctx.request().method()
+                        + " is not allowed on "
+                        + ctx.request().path())));
+    router.errorHandler(
+        413,
+        ctx ->
+            fail(
+                ctx,
+                new HubException(
+                    ErrorCode.MESSAGE_TOO_LARGE,
+                    "Request body is larger than " + MAX_BODY + " bytes")));
+    router.errorHandler(
+        500,
+        ctx ->
+            fail(
+                ctx,
+                ctx.failure() == null
+                    ? new HubException(ErrorCode.SERVER_ERROR, "Internal error")
+                    : ctx.failure()));
+    router.errorHandler(
+        400,
+        ctx ->
+            fail(
+                ctx,
+                ctx.failure() instanceof HubException he
+                    ? he
+                    : HubException.badRequest("Bad request")));
+    return router;
+  }
+
+  private record Reply(int status, Buffer body) {
+    static Reply json(int status, JsonObject body) {
+      return new Reply(status, body.toBuffer());
+    }
+
+    static Reply json(int status, JsonArray body) {
+      return new Reply(status, body.toBuffer());
+    }
+
+    static Reply noContent() {
+      return new Reply(204, null);
+    }
+  }
+
+  private void on(
+      Router router,
+      HttpMethod method,
+      String path,
+      Permission permission,
+      Function<RoutingContext, Future<Reply>> op) {
+    router
+        .route(method, path)
+        .handler(
+            ctx -> {
+              Future<Reply> reply;
+              try {
+                Principal principal = ctx.get(PRINCIPAL);
+                principal.require(permission);
+                reply = op.apply(ctx);
+              } catch (RuntimeException e) {
+                reply = Future.failedFuture(e);
+              }
+              reply.onComplete(
+                  ar -> {
+                    if (ar.failed()) {
+                      fail(ctx, ar.cause());
+                      return;
+                    }
+                    Reply r = ar.result();
+                    if (r.body() == null) {
+                      ctx.response().setStatusCode(r.status()).end();
+                    } else {
+                      ctx.response()
+                          .setStatusCode(r.status())
+                          .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+                          .end(r.body());
+                    }
+                  });
+            });
+  }
+
+  private static void fail(RoutingContext ctx, Throwable failure) {
+    RestErrors.send(ctx.response(), ctx.request().method().name(), ctx.request().path(), failure);
+  }
+
+  /** Checks api-version and the SAS token before anything else, including reading the body. */
+  private void authenticate(RoutingContext ctx) {
+    try {
+      String apiVersion = ctx.request().getParam("api-version");
+      if (apiVersion == null || apiVersion.isBlank()) {
+        throw new HubException(
+            ErrorCode.INVALID_PROTOCOL_VERSION,
+            "The api-version query parameter is required, e.g. ?api-version=2021-04-12");
+      }
+      Principal principal =
+          authenticator.authenticateService(
+              ctx.request().getHeader(HttpHeaders.AUTHORIZATION),
+              ctx.request().authority() == null ? null : ctx.request().authority().host(),
+              ctx.request().path());
+      ctx.put(PRINCIPAL, principal);
+      ctx.next();
+    } catch (RuntimeException e) {
+      fail(ctx, e);
+    }
+  }
+
+  // ---- devices
+
+  private Future<Reply> listDevices(RoutingContext ctx) {
+    int top = MAX_TOP;
+    String topText = ctx.request().getParam("top");
+    if (topText != null) {
+      try {
+        top = Integer.parseInt(topText.trim());
+      } catch (NumberFormatException e) {
+        throw HubException.badRequest(
+            "Query parameter 'top' must be a number, got '" + topText + "'");
+      }
+      if (top < 1 || top > MAX_TOP) {
+        throw HubException.badRequest(
+            "Query parameter 'top' must be 1.." + MAX_TOP + ", got " + top);
+      }
+    }
+    JsonArray out = new JsonArray();
+    for (Device d : registry.list(top)) {
+      out.add(IdentityCodec.toJson(d));
+    }
+    return Future.succeededFuture(Reply.json(200, out));
+  }
+
+  private Future<Reply> getDevice(RoutingContext ctx) {
+    return registry.get(ctx.pathParam("id")).map(d -> Reply.json(200, IdentityCodec.toJson(d)));
+  }
+
+  private Future<Reply> putDevice(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    JsonObject body = JsonFields.parseObject(ctx.body().buffer());
+    String ifMatch = ctx.request().getHeader(HttpHeaders.IF_MATCH);
+    var spec = IdentityCodec.deviceSpecFromJson(body, id);
+    Future<Device> result =
+        ifMatch == null ? registry.create(spec) : registry.update(spec, ifMatch);
+    return result.map(d -> Reply.json(200, IdentityCodec.toJson(d)));
+  }
+
+  private Future<Reply> deleteDevice(RoutingContext ctx) {
+    return registry
+        .delete(ctx.pathParam("id"), ctx.request().getHeader(HttpHeaders.IF_MATCH))
+        .map(v -> Reply.noContent());
+  }
+
+  private Future<Reply> bulk(RoutingContext ctx) {
+    JsonArray entries = JsonFields.parseArray(ctx.body().buffer());
+    List<BulkOperation> ops = new ArrayList<>(entries.size());
+    for (int i = 0; i < entries.size(); i++) {
+      ops.add(IdentityCodec.bulkOperationFromJson(entries.getValue(i), "[" + i + "]"));
+    }
+    return registry
+        .bulk(ops)
+        .map(r -> Reply.json(r.isSuccessful() ? 200 : 400, IdentityCodec.toJson(r)));
+  }
+
+  private JsonObject deviceStatistics() {
+    RegistryStatistics s = registry.statistics();
+    return new JsonObject()
+        .put("totalDeviceCount", s.totalDeviceCount())
+        .put("enabledDeviceCount", s.enabledDeviceCount())
+        .put("disabledDeviceCount", s.disabledDeviceCount());
+  }
+
+  // ---- modules
+
+  private Future<Reply> listModules(RoutingContext ctx) {
+    return registry
+        .listModules(ctx.pathParam("id"))
+        .map(
+            ms -> {
+              JsonArray out = new JsonArray();
+              for (Module m : ms) {
+                out.add(IdentityCodec.toJson(m));
+              }
+              return Reply.json(200, out);
+            });
+  }
+
+  private Future<Reply> getModule(RoutingContext ctx) {
+    return registry
+        .getModule(ctx.pathParam("id"), ctx.pathParam("mid"))
+        .map(m -> Reply.json(200, IdentityCodec.toJson(m)));
+  }
+
+  private Future<Reply> putModule(RoutingContext ctx) {
+    JsonObject body = JsonFields.parseObject(ctx.body().buffer());
+    var spec = IdentityCodec.moduleSpecFromJson(body, ctx.pathParam("id"), ctx.pathParam("mid"));
+    String ifMatch = ctx.request().getHeader(HttpHeaders.IF_MATCH);
+    Future<Module> result =
+        ifMatch == null ? registry.createModule(spec) : registry.updateModule(spec, ifMatch);
+    return result.map(m -> Reply.json(200, IdentityCodec.toJson(m)));
+  }
+
+  private Future<Reply> deleteModule(RoutingContext ctx) {
+    return registry
+        .deleteModule(
+            ctx.pathParam("id"),
+            ctx.pathParam("mid"),
+            ctx.request().getHeader(HttpHeaders.IF_MATCH))
+        .map(v -> Reply.noContent());
+  }
+}

@@ -1,0 +1,2 @@
+/** Twin query language compiler; built in the query issue. */
+package io.herd.query;

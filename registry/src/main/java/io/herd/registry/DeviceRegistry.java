@@ -1,0 +1,61 @@
+package io.herd.registry;
+
+import io.herd.registry.internal.DeviceRegistryImpl;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The identity registry: devices and their modules. Reads come from memory on any thread; changes
+ * are serialised per identity and acknowledged only after the {@link IdentityStore} committed them,
+ * so what a read returns is always durable.
+ *
+ * <p>{@code ifMatch} arguments take an etag with or without quotes (also {@code W/"..."}); null,
+ * {@code *} and {@code "*"} match anything.
+ */
+public interface DeviceRegistry {
+
+  /** Loads every identity from {@code store} and returns the ready registry. */
+  static Future<DeviceRegistry> open(Vertx vertx, IdentityStore store) {
+    return DeviceRegistryImpl.open(vertx, store).map(r -> r);
+  }
+
+  Optional<Device> find(String deviceId);
+
+  /** Fails with DeviceNotFound when there is no such device. */
+  Future<Device> get(String deviceId);
+
+  /** Up to {@code top} devices, in no particular order. */
+  List<Device> list(int top);
+
+  /** Fails with DeviceAlreadyExists when the id is taken. */
+  Future<Device> create(DeviceSpec spec);
+
+  /** Fails with DeviceNotFound, or PreconditionFailed when the etag does not match. */
+  Future<Device> update(DeviceSpec spec, String ifMatch);
+
+  /** Deletes the device with its modules. */
+  Future<Void> delete(String deviceId, String ifMatch);
+
+  /** Applies up to 100 operations; per-entry failures are reported, not thrown. */
+  Future<BulkResult> bulk(List<BulkOperation> operations);
+
+  Optional<Module> findModule(String deviceId, String moduleId);
+
+  Future<Module> getModule(String deviceId, String moduleId);
+
+  /** Fails with DeviceNotFound when the device does not exist. */
+  Future<List<Module>> listModules(String deviceId);
+
+  Future<Module> createModule(ModuleSpec spec);
+
+  Future<Module> updateModule(ModuleSpec spec, String ifMatch);
+
+  Future<Void> deleteModule(String deviceId, String moduleId, String ifMatch);
+
+  RegistryStatistics statistics();
+
+  /** Number of identities (devices and modules). */
+  long size();
+}

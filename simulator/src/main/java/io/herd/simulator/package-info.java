@@ -1,0 +1,2 @@
+/** Device simulator and load tester; built in the simulator issue. */
+package io.herd.simulator;

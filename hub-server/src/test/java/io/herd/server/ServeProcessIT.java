@@ -35,9 +35,22 @@ class ServeProcessIT {
   private final List<Process> processes = new ArrayList<>();
   private final Vertx vertx = Vertx.vertx();
 
+  private final List<Path> dataDirs = new ArrayList<>();
+
   @AfterEach
-  void cleanUp() {
+  void cleanUp() throws Exception {
     processes.forEach(Process::destroyForcibly);
+    for (Process p : processes) {
+      p.waitFor(30, TimeUnit.SECONDS);
+    }
+    // A failed run may leave the embedded PostgreSQL of a killed hub behind; stop it.
+    for (Path dir : dataDirs) {
+      Path pid = dir.resolve("pg/postmaster.pid");
+      if (Files.exists(pid)) {
+        long postgres = Long.parseLong(Files.readAllLines(pid).get(0).trim());
+        ProcessHandle.of(postgres).ifPresent(ProcessHandle::destroy);
+      }
+    }
     vertx.close();
   }
 
@@ -119,6 +132,7 @@ class ServeProcessIT {
   @Test
   void dataSurvivesRestartsAndKillNine() throws Exception {
     Path dataDir = Files.createTempDirectory("herd-serve-");
+    dataDirs.add(dataDir);
     Path log = dataDir.resolveSibling(dataDir.getFileName() + ".log");
     int port = freePort();
 

@@ -2,6 +2,8 @@ package io.herd.simulator.bench;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import io.netty.util.internal.logging.InternalLoggerFactory;
+import io.netty.util.internal.logging.JdkLoggerFactory;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -23,6 +25,7 @@ import io.vertx.ext.web.client.WebClientOptions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.InetAddress;
 import java.net.URLEncoder;
 import java.net.UnknownHostException;
@@ -73,8 +76,9 @@ public final class RegistryBench {
   private RegistryBench() {}
 
   public static void main(String[] args) {
-    // The classpath has slf4j-api without a provider; JUL keeps Vert.x warnings (blocked threads)
-    // visible on stderr.
+    // The classpath has slf4j-api without a provider; JUL keeps Vert.x and Netty warnings (blocked
+    // threads, leaks) visible on stderr.
+    InternalLoggerFactory.setDefaultFactory(JdkLoggerFactory.INSTANCE);
     if (System.getProperty("vertx.logger-delegate-factory-class-name") == null) {
       System.setProperty(
           "vertx.logger-delegate-factory-class-name",
@@ -141,7 +145,7 @@ public final class RegistryBench {
           --warmup-seconds N    GET warm-up excluded from figures (default 3)
           --prefix P            device id prefix, ids are P-0..P-(N-1) (default bench-<random>)
           --host H              loopback address to connect to (default 127.0.0.1)
-          --event-loops N       client event loops (default min(2, cores))
+          --event-loops N       client event loops (default max(1, cores / 4))
           --timeout-seconds N   hard limit for the whole run (default 600)
           --result-file PATH    also write the figures as key=value lines""";
 
@@ -175,7 +179,9 @@ public final class RegistryBench {
               intArg(values, "warmup-seconds", 3, 0, 600),
               values.getOrDefault("prefix", "bench-" + random),
               values.getOrDefault("host", "127.0.0.1"),
-              intArg(values, "event-loops", Math.min(2, cores), 1, 64),
+              // The hub runs on the same machine: leave it most of the cores. On 2 cores one
+              // client loop measured faster GETs than two (less contention with the hub).
+              intArg(values, "event-loops", Math.max(1, cores / 4), 1, 64),
               intArg(values, "timeout-seconds", 600, 1, 86_400),
               values.containsKey("result-file") ? Path.of(values.get("result-file")) : null);
       values.remove("prefix");
@@ -627,7 +633,7 @@ public final class RegistryBench {
     private PhaseStats createPhase(List<Driver> drivers, Map<String, String> results)
         throws TimeoutException {
       AtomicInteger nextBatch = new AtomicInteger();
-      long cpuStart = processCpuNanos();
+      CpuSample cpu = CpuSample.now();
       long start = System.nanoTime();
       List<Future<PhaseStats>> parts = new ArrayList<>();
       for (int i = 0; i < drivers.size(); i++) {
@@ -637,7 +643,7 @@ public final class RegistryBench {
         }
       }
       PhaseStats total = merge(parts);
-      double clientCores = cores(cpuStart, start);
+      ClientCpu clientCpu = cpu.until(CpuSample.now(), options.eventLoops());
       double seconds = Math.max(total.lastCompletionNanos - start, 0) / 1e9;
       double perSecond = total.items / Math.max(seconds, 1e-9);
       Histogram h = total.latencyMicros;
@@ -659,7 +665,7 @@ public final class RegistryBench {
           ms(h, 99),
           h.getMaxValue() / 1e3,
           total.errors);
-      printClientCpu(clientCores);
+      printClientCpu(clientCpu);
       printErrors(total);
       results.put("create.devices", Long.toString(total.items));
       results.put("create.seconds", fmt(seconds));
@@ -667,7 +673,8 @@ public final class RegistryBench {
       results.put("create.requestP50Ms", fmt(ms(h, 50)));
       results.put("create.requestP99Ms", fmt(ms(h, 99)));
       results.put("create.errors", Long.toString(total.errors));
-      results.put("create.clientCores", fmt(clientCores));
+      results.put("create.clientCores", fmt(clientCpu.cores()));
+      results.put("create.clientLoopBusy", fmt(clientCpu.loopBusy()));
       return total;
     }
 
@@ -685,10 +692,9 @@ public final class RegistryBench {
       }
       // The main thread is no event loop: it may sleep until the window opens.
       sleepUntil(windowStart);
-      long cpuStart = processCpuNanos();
-      long cpuWallStart = System.nanoTime();
+      CpuSample cpu = CpuSample.now();
       PhaseStats total = merge(parts);
-      double clientCores = cores(cpuStart, cpuWallStart);
+      ClientCpu clientCpu = cpu.until(CpuSample.now(), options.eventLoops());
       double perSecond = total.requests / (double) options.getSeconds();
       Histogram h = total.latencyMicros;
       out.printf(
@@ -709,7 +715,7 @@ public final class RegistryBench {
           ms(h, 99.9),
           h.getMaxValue() / 1e3,
           total.errors);
-      printClientCpu(clientCores);
+      printClientCpu(clientCpu);
       printErrors(total);
       results.put("get.requests", Long.toString(total.requests));
       results.put("get.perSecond", fmt(perSecond));
@@ -718,17 +724,22 @@ public final class RegistryBench {
       results.put("get.p99Ms", fmt(ms(h, 99)));
       results.put("get.p999Ms", fmt(ms(h, 99.9)));
       results.put("get.errors", Long.toString(total.errors));
-      results.put("get.clientCores", fmt(clientCores));
+      results.put("get.clientCores", fmt(clientCpu.cores()));
+      results.put("get.clientLoopBusy", fmt(clientCpu.loopBusy()));
       return total;
     }
 
-    private void printClientCpu(double clientCores) {
-      if (clientCores >= 0) {
-        out.printf(
-            Locale.ROOT,
-            "            load generator used %.2f of %d cores (process CPU time / wall time)%n",
-            clientCores,
-            Runtime.getRuntime().availableProcessors());
+    private void printClientCpu(ClientCpu cpu) {
+      out.printf(
+          Locale.ROOT,
+          "            load generator used %.2f of %d cores; its event loops were %.0f%% busy%n",
+          cpu.cores(),
+          Runtime.getRuntime().availableProcessors(),
+          cpu.loopBusy() * 100);
+      if (cpu.loopBusy() > 0.9) {
+        out.println(
+            "            note: the client event loops were nearly saturated; the figure may be"
+                + " client-bound (see --event-loops)");
       }
     }
 
@@ -755,7 +766,8 @@ public final class RegistryBench {
       out.println("machine   : " + machine());
       out.printf(
           Locale.ROOT,
-          "hub       : https://%s:%d (hostName %s), TLS %s, HTTP/1.1 keep-alive, %d event loops%n",
+          "hub       : https://%s:%d (hostName %s), TLS %s, HTTP/1.1 keep-alive,"
+              + " client event loops: %d%n",
           options.host(),
           hub.httpsPort(),
           hub.hostName(),
@@ -781,20 +793,34 @@ public final class RegistryBench {
     }
   }
 
-  /** Process CPU time, or -1 where the JVM cannot tell. */
-  private static long processCpuNanos() {
-    if (ManagementFactory.getOperatingSystemMXBean()
-        instanceof com.sun.management.OperatingSystemMXBean os) {
-      return os.getProcessCpuTime();
-    }
-    return -1;
-  }
+  /** CPU use of the load generator over a phase: whole process, and its event loops. */
+  record ClientCpu(double cores, double loopBusy) {}
 
-  /** Cores this process kept busy since the given CPU and wall clock readings, or -1. */
-  private static double cores(long cpuStartNanos, long wallStartNanos) {
-    long cpu = processCpuNanos();
-    long wall = System.nanoTime() - wallStartNanos;
-    return cpuStartNanos < 0 || cpu < 0 || wall <= 0 ? -1 : (cpu - cpuStartNanos) / (double) wall;
+  /** A reading of the clocks {@link ClientCpu} is computed from. */
+  record CpuSample(long wallNanos, long processCpuNanos, long loopCpuNanos) {
+
+    static CpuSample now() {
+      long process = 0;
+      if (ManagementFactory.getOperatingSystemMXBean()
+          instanceof com.sun.management.OperatingSystemMXBean os) {
+        process = os.getProcessCpuTime();
+      }
+      ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+      long loops = 0;
+      for (Thread t : Thread.getAllStackTraces().keySet()) {
+        if (t.getName().startsWith("vert.x-eventloop-thread-")) {
+          loops += Math.max(0, threads.getThreadCpuTime(t.getId()));
+        }
+      }
+      return new CpuSample(System.nanoTime(), process, loops);
+    }
+
+    ClientCpu until(CpuSample end, int eventLoops) {
+      double wall = Math.max(1, end.wallNanos - wallNanos);
+      return new ClientCpu(
+          (end.processCpuNanos - processCpuNanos) / wall,
+          (end.loopCpuNanos - loopCpuNanos) / wall / eventLoops);
+    }
   }
 
   private static void sleepUntil(long nanoTime) {

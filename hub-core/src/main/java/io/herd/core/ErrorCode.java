@@ -49,6 +49,8 @@ public enum ErrorCode {
   TOO_MANY_DEVICES(413002, "TooManyDevices", "com.microsoft:argument-out-of-range"),
   TOO_MANY_MODULES_ON_DEVICE(413003, "TooManyModulesOnDevice", "com.microsoft:quota-exceeded"),
   THROTTLING_EXCEPTION(429001, "ThrottlingException", "com.microsoft:device-container-throttled"),
+  THROTTLE_BACKLOG_LIMIT_EXCEEDED(
+      429002, "ThrottleBacklogLimitExceeded", "com.microsoft:device-container-throttled"),
   SERVER_ERROR(500001, "ServerError", "amqp:internal-error"),
   GENERIC_TIMEOUT(500008, "GenericTimeout", "com.microsoft:timeout"),
   SERVICE_UNAVAILABLE(503001, "ServiceUnavailable", "com.microsoft:timeout"),

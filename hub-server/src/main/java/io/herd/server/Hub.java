@@ -14,9 +14,15 @@ import io.herd.server.internal.EmbeddedDatabase;
 import io.herd.server.internal.HttpsVerticle;
 import io.herd.server.internal.HubInfoFile;
 import io.herd.server.internal.PortPermissions;
+import io.herd.server.internal.TwinIdentities;
 import io.herd.server.tls.LocalCertificateAuthority;
 import io.herd.server.tls.ServerTls;
 import io.herd.server.tls.TlsMaterial;
+import io.herd.twin.TwinEngine;
+import io.herd.twin.TwinEngineConfig;
+import io.herd.twin.TwinStore;
+import io.herd.twin.pg.PgTwinRepository;
+import io.herd.twin.pg.TwinSchema;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -61,6 +67,7 @@ public final class Hub implements AutoCloseable {
   private Vertx vertx;
   private Pool pool;
   private DeviceRegistry registry;
+  private TwinStore twins;
   private AccessPolicies policies;
   private TlsMaterial tls;
   private String httpsDeployment;
@@ -112,6 +119,7 @@ public final class Hub implements AutoCloseable {
             .build();
 
     List<Migration> migrations = new ArrayList<>(RegistrySchema.migrations());
+    migrations.addAll(TwinSchema.migrations());
     int applied = Future.await(SchemaMigrator.migrate(pool, migrations));
     LOG.info("schema ready [migrations-applied: {}]", applied);
 
@@ -122,6 +130,20 @@ public final class Hub implements AutoCloseable {
         "registry loaded [identities: {}, ms: {}]",
         registry.size(),
         (System.nanoTime() - tLoad) / 1_000_000);
+    long tTwins = System.nanoTime();
+    twins =
+        Future.await(
+            TwinEngine.open(
+                vertx,
+                new PgTwinRepository(pool),
+                TwinEngineConfig.defaults(),
+                sink -> TwinIdentities.forEach(registry, sink)));
+    TwinIdentities.follow(registry, twins);
+    LOG.info(
+        "twins loaded [twins: {}, ms: {}]", twins.size(), (System.nanoTime() - tTwins) / 1_000_000);
+    Gauge.builder("herd_twins", twins, TwinStore::size)
+        .description("Twins held in memory")
+        .register(metrics);
     Gauge.builder("herd_registry_devices", registry, r -> r.statistics().totalDeviceCount())
         .description("Devices in the identity registry")
         .register(metrics);
@@ -136,7 +158,7 @@ public final class Hub implements AutoCloseable {
 
     SasAuthenticator authenticator =
         new SasAuthenticator(policies, config.hostName(), Clock.systemUTC());
-    ServiceApi api = new ServiceApi(registry, authenticator);
+    ServiceApi api = new ServiceApi(registry, twins, authenticator);
     var scrape = PrometheusScrapingHandler.create(metrics);
 
     httpsPort = choosePort(config.httpsPort(), config.fallbackHttpsPort());
@@ -211,6 +233,10 @@ public final class Hub implements AutoCloseable {
 
   public DeviceRegistry registry() {
     return registry;
+  }
+
+  public TwinStore twins() {
+    return twins;
   }
 
   public AccessPolicies policies() {

@@ -56,6 +56,16 @@ public interface DeviceRegistry {
 
   RegistryStatistics statistics();
 
+  /** Calls the consumers with every identity (a snapshot, any order). */
+  void forEachIdentity(
+      java.util.function.Consumer<Device> devices, java.util.function.Consumer<Module> modules);
+
+  /**
+   * Registers a listener for committed changes, called on the registry's context in commit order
+   * (after the change is visible), so dependants such as the twin engine follow the registry.
+   */
+  void onChange(java.util.function.Consumer<IdentityChange> listener);
+
   /** Number of identities (devices and modules). */
   long size();
 }

@@ -202,6 +202,10 @@ public final class IdentityCodec {
       throw HubException.badRequest(
           "Field '" + path + ".eTag' is required with import mode " + mode.wire());
     }
+    if (mode == ImportMode.UPDATE_TWIN_IF_MATCH_ETAG && string(j, "twinETag", path) == null) {
+      throw HubException.badRequest(
+          "Field '" + path + ".twinETag' is required with import mode " + mode.wire());
+    }
     JsonObject twin = null;
     JsonObject tags = object(j, "tags", path);
     JsonObject properties = object(j, "properties", path);

@@ -220,21 +220,32 @@ class DeviceRegistryTest {
   }
 
   @Test
-  void twinContentInBulkIsRefusedRatherThanDropped() {
+  void twinOnlyModesLeaveTheIdentityAloneAndNeedTheDevice() {
+    Device d = Future.await(registry.create(spec("t1")));
     BulkResult r =
         Future.await(
             registry.bulk(
                 List.of(
-                    new BulkOperation(
-                        ImportMode.CREATE,
-                        spec("t1"),
-                        null,
-                        new io.vertx.core.json.JsonObject()
-                            .put("tags", new io.vertx.core.json.JsonObject())))));
+                    new BulkOperation(ImportMode.UPDATE_TWIN, spec("t1"), null, null),
+                    new BulkOperation(ImportMode.UPDATE_TWIN, spec("t2"), null, null))));
     assertThat(r.errors())
-        .extracting(BulkError::errorCode)
-        .containsExactly(ErrorCode.INVALID_OPERATION);
-    assertThat(registry.find("t1")).isEmpty();
-    assertThatThrownBy(() -> Future.await(registry.get("t1"))).isInstanceOf(HubException.class);
+        .extracting(BulkError::deviceId, BulkError::errorCode)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("t2", ErrorCode.DEVICE_NOT_FOUND));
+    assertThat(registry.find("t1")).contains(d);
+    assertThatThrownBy(() -> Future.await(registry.get("t2"))).isInstanceOf(HubException.class);
+  }
+
+  @Test
+  void listenersSeeCommittedChangesInOrder() {
+    List<IdentityChange> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    registry.onChange(seen::add);
+    Future.await(registry.create(spec("l1")));
+    Future.await(registry.createModule(new ModuleSpec("l1", "m", null, null)));
+    Future.await(registry.delete("l1", "*"));
+    store.failNext = true;
+    codeOf(registry.create(spec("l2")));
+    assertThat(seen)
+        .extracting(c -> c.getClass().getSimpleName())
+        .containsExactly("PutDevice", "PutModule", "DeleteDevice");
   }
 }

@@ -3,15 +3,24 @@ package io.herd.server.api;
 import io.herd.core.ErrorCode;
 import io.herd.core.HubException;
 import io.herd.core.JsonFields;
+import io.herd.core.twin.Twin;
+import io.herd.core.twin.TwinJson;
+import io.herd.core.twin.TwinKey;
+import io.herd.registry.BulkError;
 import io.herd.registry.BulkOperation;
+import io.herd.registry.BulkResult;
 import io.herd.registry.Device;
 import io.herd.registry.DeviceRegistry;
 import io.herd.registry.IdentityCodec;
+import io.herd.registry.ImportMode;
 import io.herd.registry.Module;
 import io.herd.registry.Permission;
 import io.herd.registry.Principal;
 import io.herd.registry.RegistryStatistics;
 import io.herd.registry.SasAuthenticator;
+import io.herd.server.internal.TwinIdentities;
+import io.herd.twin.TwinStore;
+import io.herd.twin.TwinUpdate;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -24,7 +33,9 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
@@ -42,10 +53,12 @@ public final class ServiceApi {
   private static final String JSON = "application/json; charset=utf-8";
 
   private final DeviceRegistry registry;
+  private final TwinStore twins;
   private final SasAuthenticator authenticator;
 
-  public ServiceApi(DeviceRegistry registry, SasAuthenticator authenticator) {
+  public ServiceApi(DeviceRegistry registry, TwinStore twins, SasAuthenticator authenticator) {
     this.registry = registry;
+    this.twins = twins;
     this.authenticator = authenticator;
   }
 
@@ -98,6 +111,37 @@ public final class ServiceApi {
         "/devices/:id/modules/:mid",
         Permission.REGISTRY_WRITE,
         this::deleteModule);
+    on(router, HttpMethod.GET, "/twins/:id", Permission.SERVICE_CONNECT, this::getTwin);
+    on(
+        router,
+        HttpMethod.PATCH,
+        "/twins/:id",
+        Permission.SERVICE_CONNECT,
+        ctx -> updateTwin(ctx, false));
+    on(
+        router,
+        HttpMethod.PUT,
+        "/twins/:id",
+        Permission.SERVICE_CONNECT,
+        ctx -> updateTwin(ctx, true));
+    on(
+        router,
+        HttpMethod.GET,
+        "/twins/:id/modules/:mid",
+        Permission.SERVICE_CONNECT,
+        this::getTwin);
+    on(
+        router,
+        HttpMethod.PATCH,
+        "/twins/:id/modules/:mid",
+        Permission.SERVICE_CONNECT,
+        ctx -> updateTwin(ctx, false));
+    on(
+        router,
+        HttpMethod.PUT,
+        "/twins/:id/modules/:mid",
+        Permission.SERVICE_CONNECT,
+        ctx -> updateTwin(ctx, true));
     on(
         router,
         HttpMethod.GET,
@@ -292,7 +336,93 @@ public final class ServiceApi {
     }
     return registry
         .bulk(ops)
+        .compose(r -> applyTwinParts(ops, r))
         .map(r -> Reply.json(r.isSuccessful() ? 200 : 400, IdentityCodec.toJson(r)));
+  }
+
+  /**
+   * Applies the twin part of bulk entries whose identity part succeeded: tags and desired
+   * properties, replacing the twin's for the updateTwin modes, merging otherwise.
+   */
+  private Future<BulkResult> applyTwinParts(List<BulkOperation> ops, BulkResult identities) {
+    Set<String> failed = new HashSet<>();
+    identities.errors().forEach(e -> failed.add(e.deviceId()));
+    List<Future<?>> updates = new ArrayList<>();
+    List<BulkError> errors = new ArrayList<>(identities.errors());
+    for (BulkOperation op : ops) {
+      String id = op.device().deviceId();
+      boolean deleting =
+          op.mode() == ImportMode.DELETE || op.mode() == ImportMode.DELETE_IF_MATCH_ETAG;
+      if (op.twin() == null || failed.contains(id) || deleting) {
+        continue;
+      }
+      JsonObject properties = op.twin().getJsonObject("properties");
+      TwinUpdate update =
+          new TwinUpdate(
+              op.twin().getJsonObject("tags"),
+              properties == null ? null : properties.getJsonObject("desired"),
+              op.mode().touchesTwinOnly(),
+              op.mode() == ImportMode.UPDATE_TWIN_IF_MATCH_ETAG
+                  ? op.twin().getString("etag")
+                  : null);
+      updates.add(
+          ensureTwin(id, null)
+              .compose(t -> twins.update(t.key(), update))
+              .recover(
+                  e -> {
+                    HubException he = HubException.from(e);
+                    // Completions arrive on this request's context, one at a time.
+                    errors.add(new BulkError(id, null, he.errorCode(), he.getMessage()));
+                    return Future.succeededFuture();
+                  }));
+    }
+    return Future.join(updates).map(v -> new BulkResult(errors));
+  }
+
+  // ---- twins
+
+  /** The twin of a registered identity, made on first use if the engine has none yet. */
+  private Future<Twin> ensureTwin(String deviceId, String moduleId) {
+    if (moduleId == null) {
+      TwinKey key = TwinKey.device(deviceId);
+      return registry
+          .get(deviceId)
+          .compose(
+              d -> {
+                Twin t = twins.find(key).orElse(null);
+                return t != null && t.identity().generationId().equals(d.generationId())
+                    ? Future.succeededFuture(t)
+                    : twins.ensure(key, TwinIdentities.of(d));
+              });
+    }
+    TwinKey key = TwinKey.module(deviceId, moduleId);
+    return registry
+        .getModule(deviceId, moduleId)
+        .compose(
+            m -> {
+              Twin t = twins.find(key).orElse(null);
+              return t != null && t.identity().generationId().equals(m.generationId())
+                  ? Future.succeededFuture(t)
+                  : twins.ensure(key, TwinIdentities.of(m, registry.find(deviceId).orElse(null)));
+            });
+  }
+
+  private Future<Reply> getTwin(RoutingContext ctx) {
+    return ensureTwin(ctx.pathParam("id"), ctx.pathParam("mid"))
+        .map(t -> Reply.json(200, TwinJson.twin(t)));
+  }
+
+  private Future<Reply> updateTwin(RoutingContext ctx, boolean replace) {
+    JsonObject body = JsonFields.parseObject(ctx.body().buffer());
+    JsonObject tags = JsonFields.object(body, "tags", null);
+    JsonObject properties = JsonFields.object(body, "properties", null);
+    JsonObject desired =
+        properties == null ? null : JsonFields.object(properties, "desired", "properties");
+    TwinUpdate update =
+        new TwinUpdate(tags, desired, replace, ctx.request().getHeader(HttpHeaders.IF_MATCH));
+    return ensureTwin(ctx.pathParam("id"), ctx.pathParam("mid"))
+        .compose(t -> twins.update(t.key(), update))
+        .map(t -> Reply.json(200, TwinJson.twin(t)));
   }
 
   private JsonObject deviceStatistics() {

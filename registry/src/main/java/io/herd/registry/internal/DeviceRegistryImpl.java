@@ -62,6 +62,9 @@ public final class DeviceRegistryImpl implements DeviceRegistry {
   /** Inner maps are immutable and replaced whole, so readers never see one half-changed. */
   private final ConcurrentHashMap<String, Map<String, Module>> modules = new ConcurrentHashMap<>();
 
+  private final java.util.concurrent.CopyOnWriteArrayList<
+          java.util.function.Consumer<IdentityChange>>
+      listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final AtomicLong enabled = new AtomicLong();
   private final AtomicLong connected = new AtomicLong();
   private final AtomicLong moduleCount = new AtomicLong();
@@ -164,6 +167,19 @@ public final class DeviceRegistryImpl implements DeviceRegistry {
   }
 
   @Override
+  public void forEachIdentity(
+      java.util.function.Consumer<Device> deviceSink,
+      java.util.function.Consumer<Module> moduleSink) {
+    devices.values().forEach(deviceSink);
+    modules.values().forEach(ms -> ms.values().forEach(moduleSink));
+  }
+
+  @Override
+  public void onChange(java.util.function.Consumer<IdentityChange> listener) {
+    listeners.add(listener);
+  }
+
+  @Override
   public long size() {
     return devices.size() + moduleCount.get();
   }
@@ -250,15 +266,11 @@ public final class DeviceRegistryImpl implements DeviceRegistry {
       String id = spec.deviceId();
       Device current = devices.get(id);
       ImportMode mode = op.mode();
-      if (op.twin() != null || mode.touchesTwinOnly()) {
-        // Twin contents need the twin engine; refusing beats accepting and dropping them.
-        errors.add(
-            new BulkError(
-                id,
-                null,
-                ErrorCode.INVALID_OPERATION,
-                "Twin contents (tags, properties, twinETag, updateTwin modes) are not supported by"
-                    + " this hub's registry yet"));
+      if (mode.touchesTwinOnly()) {
+        // The identity stays as it is; the caller applies the twin part.
+        if (current == null) {
+          errors.add(notFound(id));
+        }
         continue;
       }
       if (mode.checksEtag() && current != null && !Etags.matches(op.etag(), current.etag())) {
@@ -501,6 +513,11 @@ public final class DeviceRegistryImpl implements DeviceRegistry {
             v -> {
               for (IdentityChange c : changes) {
                 publish(c);
+              }
+              for (IdentityChange c : changes) {
+                for (java.util.function.Consumer<IdentityChange> l : listeners) {
+                  l.accept(c);
+                }
               }
             });
   }

@@ -1,0 +1,21 @@
+package io.herd.twin;
+
+/**
+ * Tuning of the twin engine.
+ *
+ * @param shards single-writer shards, each on its own event loop
+ * @param maxBatch most changes committed in one transaction
+ * @param maxQueue changes a shard accepts ahead of its commits; beyond it writers get 429002
+ */
+public record TwinEngineConfig(int shards, int maxBatch, int maxQueue) {
+  public TwinEngineConfig {
+    if (shards < 1 || maxBatch < 1 || maxQueue < 1) {
+      throw new IllegalArgumentException("twin engine settings must be positive");
+    }
+  }
+
+  public static TwinEngineConfig defaults() {
+    return new TwinEngineConfig(
+        Math.max(2, 2 * Runtime.getRuntime().availableProcessors()), 2_000, 20_000);
+  }
+}

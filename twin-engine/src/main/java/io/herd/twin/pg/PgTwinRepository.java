@@ -1,0 +1,127 @@
+package io.herd.twin.pg;
+
+import io.herd.core.twin.Twin;
+import io.herd.core.twin.TwinJson;
+import io.herd.core.twin.TwinKey;
+import io.herd.twin.TwinRepository;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowStream;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/** Twins in PostgreSQL: one multi-row upsert per group commit, streamed loading. */
+public final class PgTwinRepository implements TwinRepository {
+  private static final int FETCH = 2_000;
+  private static final String UPSERT =
+      "INSERT INTO twins (device_id, module_id, generation, version, doc)"
+          + " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[])"
+          + " ON CONFLICT (device_id, module_id) DO UPDATE SET generation = excluded.generation,"
+          + " version = excluded.version, doc = excluded.doc";
+  private static final String DELETE =
+      "DELETE FROM twins t USING unnest($1::text[], $2::text[]) AS d(device_id, module_id)"
+          + " WHERE t.device_id = d.device_id AND t.module_id = d.module_id";
+  private static final String DELETE_DEVICES =
+      "DELETE FROM twins WHERE device_id = ANY($1::text[])";
+
+  private final Pool pool;
+
+  public PgTwinRepository(Pool pool) {
+    this.pool = pool;
+  }
+
+  @Override
+  public Future<Void> loadAll(Consumer<StoredTwin> sink) {
+    return pool.withTransaction(
+        conn ->
+            conn.prepare("SELECT device_id, module_id, generation, version, doc FROM twins")
+                .compose(
+                    ps -> {
+                      Promise<Void> done = Promise.promise();
+                      RowStream<Row> rows = ps.createStream(FETCH);
+                      rows.exceptionHandler(done::tryFail);
+                      rows.endHandler(v -> done.tryComplete());
+                      rows.handler(
+                          row -> {
+                            try {
+                              String module = row.getString(1);
+                              sink.accept(
+                                  new StoredTwin(
+                                      new TwinKey(
+                                          row.getString(0), module.isEmpty() ? null : module),
+                                      row.getString(2),
+                                      row.getLong(3),
+                                      new JsonObject(row.getString(4))));
+                            } catch (RuntimeException e) {
+                              rows.close();
+                              done.tryFail(e);
+                            }
+                          });
+                      return done.future().eventually(() -> ps.close());
+                    }));
+  }
+
+  @Override
+  public Future<Void> write(
+      Collection<Twin> upserts, Collection<TwinKey> deletes, Collection<String> deletedDevices) {
+    List<Function<SqlClient, Future<?>>> steps = new ArrayList<>();
+    if (!deletedDevices.isEmpty()) {
+      String[] ids = deletedDevices.toArray(new String[0]);
+      steps.add(c -> c.preparedQuery(DELETE_DEVICES).execute(Tuple.of(ids)));
+    }
+    if (!deletes.isEmpty()) {
+      String[] devices = new String[deletes.size()];
+      String[] modules = new String[deletes.size()];
+      int i = 0;
+      for (TwinKey k : deletes) {
+        devices[i] = k.deviceId();
+        modules[i] = k.moduleId() == null ? "" : k.moduleId();
+        i++;
+      }
+      steps.add(c -> c.preparedQuery(DELETE).execute(Tuple.of(devices, modules)));
+    }
+    if (!upserts.isEmpty()) {
+      int n = upserts.size();
+      String[] devices = new String[n];
+      String[] modules = new String[n];
+      String[] generations = new String[n];
+      Long[] versions = new Long[n];
+      String[] docs = new String[n];
+      int i = 0;
+      for (Twin t : upserts) {
+        devices[i] = t.key().deviceId();
+        modules[i] = t.key().moduleId() == null ? "" : t.key().moduleId();
+        generations[i] = t.identity().generationId();
+        versions[i] = t.version();
+        docs[i] = TwinJson.store(t).encode();
+        i++;
+      }
+      steps.add(
+          c ->
+              c.preparedQuery(UPSERT)
+                  .execute(Tuple.of(devices, modules, generations, versions, docs)));
+    }
+    if (steps.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    if (steps.size() == 1) {
+      return steps.get(0).apply(pool).mapEmpty();
+    }
+    return pool.withTransaction(
+        conn -> {
+          Future<?> chain = Future.succeededFuture();
+          for (Function<SqlClient, Future<?>> step : steps) {
+            chain = chain.compose(x -> step.apply(conn));
+          }
+          return chain.mapEmpty();
+        });
+  }
+}

@@ -1,0 +1,10 @@
+-- Twins: tags, desired and reported with their metadata in Herd's compact storage form. The
+-- generation ties a twin to one life of its identity; a re-created device starts empty.
+CREATE TABLE twins (
+  device_id  text NOT NULL,
+  module_id  text NOT NULL DEFAULT '',
+  generation text NOT NULL,
+  version    bigint NOT NULL,
+  doc        text NOT NULL,
+  PRIMARY KEY (device_id, module_id)
+);

@@ -217,14 +217,14 @@ public final class TwinBench {
   }
 
   private static final String[][] SITES = {
-    {"eu-west", "DE", "Hamburg", "Europe/Berlin", "Am Sandtorkai"},
-    {"eu-west", "NL", "Rotterdam", "Europe/Amsterdam", "Wilhelminakade"},
-    {"eu-north", "SE", "Gothenburg", "Europe/Stockholm", "Lindholmspiren"},
-    {"us-east", "US", "Boston", "America/New_York", "Seaport Boulevard"},
-    {"us-west", "US", "Seattle", "America/Los_Angeles", "Westlake Avenue North"},
-    {"ap-south", "IN", "Pune", "Asia/Kolkata", "Senapati Bapat Road"},
-    {"ap-east", "JP", "Osaka", "Asia/Tokyo", "Nakanoshima"},
-    {"ap-east", "SG", "Singapore", "Asia/Singapore", "Marina Boulevard"}
+    {"eu-west", "DE", "Hamburg", "Europe/Berlin", "Am Sandtorkai", "20457"},
+    {"eu-west", "NL", "Rotterdam", "Europe/Amsterdam", "Wilhelminakade", "3072 AP"},
+    {"eu-north", "SE", "Gothenburg", "Europe/Stockholm", "Lindholmspiren", "417 56"},
+    {"us-east", "US", "Boston", "America/New_York", "Seaport Boulevard", "MA 02210"},
+    {"us-west", "US", "Seattle", "America/Los_Angeles", "Westlake Avenue North", "WA 98109"},
+    {"ap-south", "IN", "Pune", "Asia/Kolkata", "Senapati Bapat Road", "411016"},
+    {"ap-east", "JP", "Osaka", "Asia/Tokyo", "Nakanoshima", "530-0005"},
+    {"ap-east", "SG", "Singapore", "Asia/Singapore", "Marina Boulevard", "018980"}
   };
   private static final String[] MODELS = {"TX-4000", "TX-4100", "HX-220", "AQ-9"};
   private static final String[] DESCRIPTIONS = {
@@ -249,9 +249,10 @@ public final class TwinBench {
 
   /**
    * The fill-mode patch of device {@code n}: tags and desired properties of a fleet's usual shape,
-   * 28 leaves in 7 nested objects, about 1 KB as compact JSON. Values that a fleet shares (site,
-   * model, firmware) come from small sets; serial, place and thresholds differ per device. The same
-   * {@code n} always gives the same content, so that a read-back can be checked.
+   * 28 leaves (an array counts as one) in 8 nested objects, 950 to 1,000 bytes as compact JSON.
+   * Values that a fleet shares (site, model, firmware) come from small sets; serial, place and
+   * thresholds differ per device. The same {@code n} always gives the same content, so that a
+   * read-back can be checked.
    */
   static JsonObject fillPatch(int n) {
     SplittableRandom r = new SplittableRandom(n * 0x9E3779B97F4A7C15L);
@@ -270,11 +271,17 @@ public final class TwinBench {
                     .put("building", String.format(Locale.ROOT, "B-%02d", 1 + r.nextInt(40)))
                     .put("floor", floor)
                     .put("room", String.format(Locale.ROOT, "%d.%03d", floor, r.nextInt(200)))
-                    .put("address", site[4] + " " + (1 + r.nextInt(250))))
+                    .put("address", site[4] + " " + (1 + r.nextInt(250)) + ", " + site[5]))
             .put(
                 "asset",
                 new JsonObject()
-                    .put("serial", String.format(Locale.ROOT, "SN-%010X", r.nextLong(1L << 40)))
+                    .put(
+                        "serial",
+                        String.format(
+                            Locale.ROOT,
+                            "SN-%s-%012X",
+                            MODELS[model].replace("-", ""),
+                            r.nextLong(1L << 48)))
                     .put("model", MODELS[model])
                     .put("manufacturer", "Contoso Sensors GmbH")
                     .put(
@@ -286,7 +293,7 @@ public final class TwinBench {
                             1 + r.nextInt(12),
                             1 + r.nextInt(28)))
                     .put("description", DESCRIPTIONS[model])
-                    .put("owner", "facilities-operations")
+                    .put("owner", "facilities-operations-" + site[0])
                     .put(
                         "contact",
                         "facilities-" + site[2].toLowerCase(Locale.ROOT) + "@contoso.example"))

@@ -124,23 +124,26 @@ public final class Hub implements AutoCloseable {
     LOG.info("schema ready [migrations-applied: {}]", applied);
 
     policies = Future.await(AccessPolicies.open(new PgPolicyStore(pool)));
+    // Identities and twins load side by side; pairing them waits for the registry.
     long tLoad = System.nanoTime();
-    registry = Future.await(DeviceRegistry.open(vertx, new PgIdentityStore(pool)));
+    Future<DeviceRegistry> registryLoaded = DeviceRegistry.open(vertx, new PgIdentityStore(pool));
+    Future<TwinStore> twinsLoaded =
+        TwinEngine.open(
+            vertx,
+            new PgTwinRepository(pool),
+            TwinEngineConfig.defaults(),
+            // Pairing runs on a worker thread, where waiting is allowed (Future.await is not).
+            sink ->
+                TwinIdentities.forEach(
+                    registryLoaded.toCompletionStage().toCompletableFuture().join(), sink));
+    registry = Future.await(registryLoaded);
+    twins = Future.await(twinsLoaded);
     LOG.info(
-        "registry loaded [identities: {}, ms: {}]",
+        "registry and twins loaded [identities: {}, twins: {}, ms: {}]",
         registry.size(),
+        twins.size(),
         (System.nanoTime() - tLoad) / 1_000_000);
-    long tTwins = System.nanoTime();
-    twins =
-        Future.await(
-            TwinEngine.open(
-                vertx,
-                new PgTwinRepository(pool),
-                TwinEngineConfig.defaults(),
-                sink -> TwinIdentities.forEach(registry, sink)));
     TwinIdentities.follow(registry, twins);
-    LOG.info(
-        "twins loaded [twins: {}, ms: {}]", twins.size(), (System.nanoTime() - tTwins) / 1_000_000);
     Gauge.builder("herd_twins", twins, TwinStore::size)
         .description("Twins held in memory")
         .register(metrics);

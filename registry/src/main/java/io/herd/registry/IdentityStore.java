@@ -8,7 +8,8 @@ import java.util.function.Consumer;
 public interface IdentityStore {
 
   /**
-   * Streams every stored identity to the consumers (on one thread, in no order).
+   * Streams every stored identity to the consumers, in no order and possibly from several threads
+   * at once.
    *
    * @return the highest version seen, so new versions keep increasing across restarts
    */

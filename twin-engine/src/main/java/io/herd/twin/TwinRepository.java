@@ -13,7 +13,7 @@ public interface TwinRepository {
   /** A stored twin before its identity is attached. */
   record StoredTwin(TwinKey key, String generationId, long version, JsonObject doc) {}
 
-  /** Streams every stored twin to {@code sink}, on one thread. */
+  /** Streams every stored twin to {@code sink}, possibly from several threads at once. */
   Future<Void> loadAll(Consumer<StoredTwin> sink);
 
   /**

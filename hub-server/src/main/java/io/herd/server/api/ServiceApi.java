@@ -4,6 +4,7 @@ import io.herd.core.ErrorCode;
 import io.herd.core.HubException;
 import io.herd.core.JsonFields;
 import io.herd.core.twin.Twin;
+import io.herd.core.twin.TwinIdentity;
 import io.herd.core.twin.TwinJson;
 import io.herd.core.twin.TwinKey;
 import io.herd.registry.BulkError;
@@ -389,10 +390,13 @@ public final class ServiceApi {
           .get(deviceId)
           .compose(
               d -> {
+                // The registry may be a step ahead of the twin (it follows asynchronously);
+                // reads show the registry's state.
+                TwinIdentity identity = TwinIdentities.of(d);
                 Twin t = twins.find(key).orElse(null);
-                return t != null && t.identity().generationId().equals(d.generationId())
+                return t != null && t.identity().equals(identity)
                     ? Future.succeededFuture(t)
-                    : twins.ensure(key, TwinIdentities.of(d));
+                    : twins.ensure(key, identity);
               });
     }
     TwinKey key = TwinKey.module(deviceId, moduleId);
@@ -400,10 +404,11 @@ public final class ServiceApi {
         .getModule(deviceId, moduleId)
         .compose(
             m -> {
+              TwinIdentity identity = TwinIdentities.of(m, registry.find(deviceId).orElse(null));
               Twin t = twins.find(key).orElse(null);
-              return t != null && t.identity().generationId().equals(m.generationId())
+              return t != null && t.identity().equals(identity)
                   ? Future.succeededFuture(t)
-                  : twins.ensure(key, TwinIdentities.of(m, registry.find(deviceId).orElse(null)));
+                  : twins.ensure(key, identity);
             });
   }
 

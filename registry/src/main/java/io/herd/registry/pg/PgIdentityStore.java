@@ -1,18 +1,15 @@
 package io.herd.registry.pg;
 
+import io.herd.core.pg.ParallelLoad;
 import io.herd.registry.Device;
 import io.herd.registry.IdentityChange;
 import io.herd.registry.IdentityCodec;
 import io.herd.registry.IdentityStore;
 import io.herd.registry.Module;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowStream;
 import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,53 +44,28 @@ public final class PgIdentityStore implements IdentityStore {
   @Override
   public Future<Long> loadAll(Consumer<Device> devices, Consumer<Module> modules) {
     AtomicLong max = new AtomicLong();
-    return pool.withTransaction(
-            conn ->
-                stream(
-                        conn,
-                        "SELECT version, doc FROM registry_devices",
-                        row -> {
-                          long v = row.getLong(0);
-                          max.accumulateAndGet(v, Math::max);
-                          devices.accept(
-                              IdentityCodec.deviceFromStored(new JsonObject(row.getString(1)), v));
-                          return null;
-                        })
-                    .compose(
-                        x ->
-                            stream(
-                                conn,
-                                "SELECT version, doc FROM registry_modules",
-                                row -> {
-                                  long v = row.getLong(0);
-                                  max.accumulateAndGet(v, Math::max);
-                                  modules.accept(
-                                      IdentityCodec.moduleFromStored(
-                                          new JsonObject(row.getString(1)), v));
-                                  return null;
-                                })))
-        .map(x -> max.get());
-  }
-
-  private static Future<Void> stream(SqlConnection conn, String sql, Function<Row, Void> onRow) {
-    return conn.prepare(sql)
+    return ParallelLoad.stream(
+            pool,
+            "SELECT version, doc FROM registry_devices",
+            row -> new Object[] {row.getLong(0), row.getString(1)},
+            r -> {
+              long v = (Long) r[0];
+              max.accumulateAndGet(v, Math::max);
+              devices.accept(IdentityCodec.deviceFromStored(new JsonObject((String) r[1]), v));
+            })
         .compose(
-            ps -> {
-              Promise<Void> done = Promise.promise();
-              RowStream<Row> rows = ps.createStream(FETCH);
-              rows.exceptionHandler(done::tryFail);
-              rows.endHandler(v -> done.tryComplete());
-              rows.handler(
-                  row -> {
-                    try {
-                      onRow.apply(row);
-                    } catch (RuntimeException e) {
-                      rows.close();
-                      done.tryFail(e);
-                    }
-                  });
-              return done.future().eventually(() -> ps.close());
-            });
+            x ->
+                ParallelLoad.stream(
+                    pool,
+                    "SELECT version, doc FROM registry_modules",
+                    row -> new Object[] {row.getLong(0), row.getString(1)},
+                    r -> {
+                      long v = (Long) r[0];
+                      max.accumulateAndGet(v, Math::max);
+                      modules.accept(
+                          IdentityCodec.moduleFromStored(new JsonObject((String) r[1]), v));
+                    }))
+        .map(x -> max.get());
   }
 
   @Override

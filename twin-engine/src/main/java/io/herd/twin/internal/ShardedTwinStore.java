@@ -81,13 +81,14 @@ public final class ShardedTwinStore implements TwinStore {
       Clock clock,
       Consumer<BiConsumer<TwinKey, TwinIdentity>> identities) {
     ShardedTwinStore store = new ShardedTwinStore(vertx, repository, config, clock);
-    Map<TwinKey, String> generations = new HashMap<>();
+    Map<TwinKey, String> generations = new ConcurrentHashMap<>();
     return repository
         .loadAll(
             stored -> {
+              // Generation first: pairing reads both maps once loading is complete.
+              generations.put(stored.key(), stored.generationId());
               store.twins.put(
                   stored.key(), TwinJson.load(stored.key(), stored.version(), stored.doc(), null));
-              generations.put(stored.key(), stored.generationId());
             })
         .compose(
             v ->

@@ -1,15 +1,13 @@
 package io.herd.twin.pg;
 
+import io.herd.core.pg.ParallelLoad;
 import io.herd.core.twin.Twin;
 import io.herd.core.twin.TwinJson;
 import io.herd.core.twin.TwinKey;
 import io.herd.twin.TwinRepository;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowStream;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
@@ -40,34 +38,27 @@ public final class PgTwinRepository implements TwinRepository {
 
   @Override
   public Future<Void> loadAll(Consumer<StoredTwin> sink) {
-    return pool.withTransaction(
-        conn ->
-            conn.prepare("SELECT device_id, module_id, generation, version, doc FROM twins")
-                .compose(
-                    ps -> {
-                      Promise<Void> done = Promise.promise();
-                      RowStream<Row> rows = ps.createStream(FETCH);
-                      rows.exceptionHandler(done::tryFail);
-                      rows.endHandler(v -> done.tryComplete());
-                      rows.handler(
-                          row -> {
-                            try {
-                              String module = row.getString(1);
-                              sink.accept(
-                                  new StoredTwin(
-                                      new TwinKey(
-                                          row.getString(0), module.isEmpty() ? null : module),
-                                      row.getString(2),
-                                      row.getLong(3),
-                                      new JsonObject(row.getString(4))));
-                            } catch (RuntimeException e) {
-                              rows.close();
-                              done.tryFail(e);
-                            }
-                          });
-                      return done.future().eventually(() -> ps.close());
-                    }));
+    return ParallelLoad.stream(
+        pool,
+        "SELECT device_id, module_id, generation, version, doc FROM twins",
+        row ->
+            new StoredRow(
+                row.getString(0),
+                row.getString(1),
+                row.getString(2),
+                row.getLong(3),
+                row.getString(4)),
+        r ->
+            sink.accept(
+                new StoredTwin(
+                    new TwinKey(r.deviceId(), r.moduleId().isEmpty() ? null : r.moduleId()),
+                    r.generation(),
+                    r.version(),
+                    new JsonObject(r.doc()))));
   }
+
+  private record StoredRow(
+      String deviceId, String moduleId, String generation, long version, String doc) {}
 
   @Override
   public Future<Void> write(

@@ -4,6 +4,8 @@ import io.vertx.core.Future;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,7 +28,7 @@ public final class AccessPolicies {
     List<AccessPolicy> ordered = new ArrayList<>(policies);
     // Built-ins first in IoT Hub's order, then the rest by name: stable output for hub.json.
     ordered.sort(
-        java.util.Comparator.comparingInt(
+        Comparator.comparingInt(
                 (AccessPolicy p) -> {
                   int i = builtIn.indexOf(p.name());
                   return i < 0 ? Integer.MAX_VALUE : i;
@@ -34,7 +36,7 @@ public final class AccessPolicies {
             .thenComparing(AccessPolicy::name));
     Map<String, AccessPolicy> m = new LinkedHashMap<>();
     ordered.forEach(p -> m.put(p.name().toLowerCase(Locale.ROOT), p));
-    this.byName = java.util.Collections.unmodifiableMap(m);
+    this.byName = Collections.unmodifiableMap(m);
   }
 
   private static Map<String, EnumSet<Permission>> builtIn() {
@@ -44,7 +46,7 @@ public final class AccessPolicies {
     m.put("device", EnumSet.of(Permission.DEVICE_CONNECT));
     m.put("registryRead", EnumSet.of(Permission.REGISTRY_READ));
     m.put("registryReadWrite", EnumSet.of(Permission.REGISTRY_READ, Permission.REGISTRY_WRITE));
-    return java.util.Collections.unmodifiableMap(m);
+    return Collections.unmodifiableMap(m);
   }
 
   /** Loads the policies, creating any missing built-in one first. */

@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The identity registry: devices and their modules. Reads come from memory on any thread; changes
@@ -57,14 +58,13 @@ public interface DeviceRegistry {
   RegistryStatistics statistics();
 
   /** Calls the consumers with every identity (a snapshot, any order). */
-  void forEachIdentity(
-      java.util.function.Consumer<Device> devices, java.util.function.Consumer<Module> modules);
+  void forEachIdentity(Consumer<Device> devices, Consumer<Module> modules);
 
   /**
    * Registers a listener for committed changes, called on the registry's context in commit order
    * (after the change is visible), so dependants such as the twin engine follow the registry.
    */
-  void onChange(java.util.function.Consumer<IdentityChange> listener);
+  void onChange(Consumer<IdentityChange> listener);
 
   /** Number of identities (devices and modules). */
   long size();

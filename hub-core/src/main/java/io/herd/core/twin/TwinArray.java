@@ -4,9 +4,8 @@ import java.util.Arrays;
 
 /**
  * An immutable JSON array in a twin. Arrays are leaves: a patch replaces them whole and IoT Hub
- * keeps no metadata inside them. Elements are plain JSON values: String, Long, Double, Boolean,
- * null, {@code TwinArray}, or {@link java.util.Map}-free objects held as {@link TwinNode} without
- * metadata.
+ * keeps no metadata inside them. Elements are String, Long, Double, Boolean, null, {@code
+ * TwinArray}, or objects held as {@link TwinNode}s without metadata.
  */
 public final class TwinArray {
   private final Object[] items;

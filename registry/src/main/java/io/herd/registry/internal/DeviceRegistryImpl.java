@@ -37,7 +37,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -62,9 +64,8 @@ public final class DeviceRegistryImpl implements DeviceRegistry {
   /** Inner maps are immutable and replaced whole, so readers never see one half-changed. */
   private final ConcurrentHashMap<String, Map<String, Module>> modules = new ConcurrentHashMap<>();
 
-  private final java.util.concurrent.CopyOnWriteArrayList<
-          java.util.function.Consumer<IdentityChange>>
-      listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final CopyOnWriteArrayList<Consumer<IdentityChange>> listeners =
+      new CopyOnWriteArrayList<>();
   private final AtomicLong enabled = new AtomicLong();
   private final AtomicLong connected = new AtomicLong();
   private final AtomicLong moduleCount = new AtomicLong();
@@ -167,15 +168,13 @@ public final class DeviceRegistryImpl implements DeviceRegistry {
   }
 
   @Override
-  public void forEachIdentity(
-      java.util.function.Consumer<Device> deviceSink,
-      java.util.function.Consumer<Module> moduleSink) {
+  public void forEachIdentity(Consumer<Device> deviceSink, Consumer<Module> moduleSink) {
     devices.values().forEach(deviceSink);
     modules.values().forEach(ms -> ms.values().forEach(moduleSink));
   }
 
   @Override
-  public void onChange(java.util.function.Consumer<IdentityChange> listener) {
+  public void onChange(Consumer<IdentityChange> listener) {
     listeners.add(listener);
   }
 
@@ -515,7 +514,7 @@ public final class DeviceRegistryImpl implements DeviceRegistry {
                 publish(c);
               }
               for (IdentityChange c : changes) {
-                for (java.util.function.Consumer<IdentityChange> l : listeners) {
+                for (Consumer<IdentityChange> l : listeners) {
                   l.accept(c);
                 }
               }

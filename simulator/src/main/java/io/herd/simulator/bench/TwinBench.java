@@ -348,16 +348,35 @@ public final class TwinBench {
         .put("properties", new JsonObject().put("desired", desired));
   }
 
-  /** A copy without {@code $}-members ($metadata, $version), at every level. */
-  static JsonObject withoutMetadata(JsonObject o) {
-    JsonObject copy = new JsonObject();
-    for (Map.Entry<String, Object> e : o) {
-      if (!e.getKey().startsWith("$")) {
-        Object v = e.getValue();
-        copy.put(e.getKey(), v instanceof JsonObject j ? withoutMetadata(j) : v);
+  /**
+   * The first member where {@code got} differs from {@code want}, as "path: got X, PATCHed Y"; null
+   * when they agree. Members of {@code got} named {@code $...} ($metadata, $version) are the hub's
+   * own and ignored.
+   */
+  static String difference(String path, JsonObject want, JsonObject got) {
+    if (got == null) {
+      return path + ": missing";
+    }
+    for (String k : want.fieldNames()) {
+      Object w = want.getValue(k);
+      Object g = got.getValue(k);
+      if (w instanceof JsonObject wo && g instanceof JsonObject go) {
+        String d = difference(path + '.' + k, wo, go);
+        if (d != null) {
+          return d;
+        }
+      } else if (!(w instanceof Number wn && g instanceof Number gn
+          ? wn.doubleValue() == gn.doubleValue()
+          : w.equals(g))) {
+        return path + '.' + k + ": got " + g + ", PATCHed " + w;
       }
     }
-    return copy;
+    for (String k : got.fieldNames()) {
+      if (!k.startsWith("$") && !want.containsKey(k)) {
+        return path + '.' + k + ": got " + got.getValue(k) + ", not PATCHed";
+      }
+    }
+    return null;
   }
 
   /** Sequences the phases and reports. */
@@ -647,16 +666,13 @@ public final class TwinBench {
           sample,
           (n, twin) -> {
             JsonObject want = fillPatch(n);
-            JsonObject tags = twin.getJsonObject("tags");
-            JsonObject desired = twin.getJsonObject("properties").getJsonObject("desired");
-            if (!want.getJsonObject("tags").equals(tags)) {
-              return "tags are " + tags + ", PATCHed " + want.getJsonObject("tags");
-            }
-            JsonObject wantDesired = want.getJsonObject("properties").getJsonObject("desired");
-            if (!wantDesired.equals(withoutMetadata(desired))) {
-              return "desired is " + withoutMetadata(desired) + ", PATCHed " + wantDesired;
-            }
-            return null;
+            String d = difference("tags", want.getJsonObject("tags"), twin.getJsonObject("tags"));
+            return d != null
+                ? d
+                : difference(
+                    "properties.desired",
+                    want.getJsonObject("properties").getJsonObject("desired"),
+                    twin.getJsonObject("properties").getJsonObject("desired"));
           });
     }
 

@@ -1,10 +1,11 @@
--- Twins: tags, desired and reported with their metadata in Herd's compact storage form. The
+-- Twins: tags, desired and reported with their metadata in Herd's binary storage form
+-- (io.herd.core.twin.TwinCodec). The
 -- generation ties a twin to one life of its identity; a re-created device starts empty.
 CREATE TABLE twins (
   device_id  text NOT NULL,
   module_id  text NOT NULL DEFAULT '',
   generation text NOT NULL,
   version    bigint NOT NULL,
-  doc        text NOT NULL,
+  state      bytea NOT NULL,
   PRIMARY KEY (device_id, module_id)
 );

@@ -57,7 +57,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Hub implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Hub.class);
-  private static final int POOL_SIZE = 8;
+  private static final int POOL_SIZE = 20;
 
   private final HubConfig config;
   private final AtomicBoolean ready = new AtomicBoolean();
@@ -104,6 +104,7 @@ public final class Hub implements AutoCloseable {
         Vertx.builder()
             .with(
                 new VertxOptions()
+                    .setPreferNativeTransport(true)
                     .setMetricsOptions(
                         new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)))
             .withMetrics(new MicrometerMetricsFactory(metrics))
@@ -121,7 +122,10 @@ public final class Hub implements AutoCloseable {
     List<Migration> migrations = new ArrayList<>(RegistrySchema.migrations());
     migrations.addAll(TwinSchema.migrations());
     int applied = Future.await(SchemaMigrator.migrate(pool, migrations));
-    LOG.info("schema ready [migrations-applied: {}]", applied);
+    LOG.info(
+        "schema ready [migrations-applied: {}, transport: {}]",
+        applied,
+        vertx.isNativeTransportEnabled() ? "epoll" : "nio");
 
     policies = Future.await(AccessPolicies.open(new PgPolicyStore(pool)));
     // Identities and twins load side by side; pairing them waits for the registry.
@@ -136,6 +140,12 @@ public final class Hub implements AutoCloseable {
             sink ->
                 TwinIdentities.forEach(
                     registryLoaded.toCompletionStage().toCompletableFuture().join(), sink));
+    registryLoaded.onSuccess(
+        r ->
+            LOG.info(
+                "registry loaded [identities: {}, ms: {}]",
+                r.size(),
+                (System.nanoTime() - tLoad) / 1_000_000));
     registry = Future.await(registryLoaded);
     twins = Future.await(twinsLoaded);
     LOG.info(

@@ -3,7 +3,7 @@ package io.herd.twin;
 /**
  * Tuning of the twin engine.
  *
- * @param shards single-writer shards, each on its own event loop
+ * @param shards single-writer shards, spread over the event loops
  * @param maxBatch most changes committed in one transaction
  * @param maxQueue changes a shard accepts ahead of its commits; beyond it writers get 429002
  */
@@ -15,7 +15,9 @@ public record TwinEngineConfig(int shards, int maxBatch, int maxQueue) {
   }
 
   public static TwinEngineConfig defaults() {
+    // Each shard has one commit in flight. Fewer shards make bigger groups, which is what keeps
+    // the cost per change low on small machines; one per event loop keeps the cores busy.
     return new TwinEngineConfig(
-        Math.max(2, 2 * Runtime.getRuntime().availableProcessors()), 2_000, 20_000);
+        Math.max(2, 2 * Runtime.getRuntime().availableProcessors()), 2_000, 5_000);
   }
 }

@@ -3,7 +3,6 @@ package io.herd.twin;
 import io.herd.core.twin.Twin;
 import io.herd.core.twin.TwinKey;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import java.util.Collection;
 import java.util.function.Consumer;
 
@@ -11,7 +10,7 @@ import java.util.function.Consumer;
 public interface TwinRepository {
 
   /** A stored twin before its identity is attached. */
-  record StoredTwin(TwinKey key, String generationId, long version, JsonObject doc) {}
+  record StoredTwin(TwinKey key, String generationId, long version, byte[] state) {}
 
   /** Streams every stored twin to {@code sink}, possibly from several threads at once. */
   Future<Void> loadAll(Consumer<StoredTwin> sink);

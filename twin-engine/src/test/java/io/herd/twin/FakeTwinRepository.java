@@ -1,7 +1,7 @@
 package io.herd.twin;
 
 import io.herd.core.twin.Twin;
-import io.herd.core.twin.TwinJson;
+import io.herd.core.twin.TwinCodec;
 import io.herd.core.twin.TwinKey;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -46,7 +46,7 @@ public final class FakeTwinRepository implements TwinRepository {
                   rows.put(
                       t.key(),
                       new StoredTwin(
-                          t.key(), t.identity().generationId(), t.version(), TwinJson.store(t))));
+                          t.key(), t.identity().generationId(), t.version(), TwinCodec.encode(t))));
         };
     if (hold) {
       Promise<Void> p = Promise.promise();

@@ -1,8 +1,14 @@
 package io.herd.core.twin;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.herd.core.Timestamps;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 /**
  * Renders twin sections as IoT Hub shows them (values, a {@code $metadata} tree mirroring them,
@@ -45,7 +51,7 @@ public final class TwinJson {
 
   private static JsonObject metadata(TwinNode node, long updated, long version) {
     JsonObject m = new JsonObject();
-    m.put("$lastUpdated", Timestamps.format(updated == 0 ? null : Ticks.toInstant(updated)));
+    m.put("$lastUpdated", updated == 0 ? Timestamps.NEVER : Ticks.format(updated));
     if (node.tracksVersions()) {
       m.put("$lastUpdatedVersion", version);
     }
@@ -54,9 +60,7 @@ public final class TwinJson {
       if (v instanceof TwinNode child) {
         m.put(node.key(i), metadata(child, node.updated(i), node.updatedVersion(i)));
       } else {
-        JsonObject leaf =
-            new JsonObject()
-                .put("$lastUpdated", Timestamps.format(Ticks.toInstant(node.updated(i))));
+        JsonObject leaf = new JsonObject().put("$lastUpdated", Ticks.format(node.updated(i)));
         if (node.tracksVersions()) {
           leaf.put("$lastUpdatedVersion", node.updatedVersion(i));
         }
@@ -64,57 +68,6 @@ public final class TwinJson {
       }
     }
     return m;
-  }
-
-  // ---- storage form: {"t":ticks,"v":version,"m":[key, value, ticks, version, ...]}
-
-  public static JsonObject store(TwinNode node) {
-    JsonArray members = new JsonArray();
-    for (int i = 0; i < node.size(); i++) {
-      Object v = node.value(i);
-      members.add(node.key(i));
-      members.add(v instanceof TwinNode n ? store(n) : plain(v));
-      members.add(node.updated(i));
-      members.add(node.updatedVersion(i));
-    }
-    return new JsonObject()
-        .put("t", node.selfUpdated())
-        .put("v", node.selfVersion())
-        .put("m", members);
-  }
-
-  public static TwinNode load(JsonObject stored, boolean versions) {
-    TwinNode.Builder b = new TwinNode.Builder(versions);
-    JsonArray m = stored.getJsonArray("m");
-    for (int i = 0; i + 3 < m.size(); i += 4) {
-      String key = m.getString(i);
-      Object raw = m.getValue(i + 1);
-      Object value = raw instanceof JsonObject o ? load(o, versions) : fromPlain(raw);
-      b.put(key, value, m.getLong(i + 2), m.getLong(i + 3));
-    }
-    return b.self(stored.getLong("t", 0L), stored.getLong("v", 0L)).build();
-  }
-
-  private static Object fromPlain(Object raw) {
-    if (raw instanceof JsonArray a) {
-      Object[] items = new Object[a.size()];
-      for (int i = 0; i < a.size(); i++) {
-        items[i] = fromPlain(a.getValue(i));
-      }
-      return new TwinArray(items);
-    }
-    if (raw instanceof JsonObject o) {
-      TwinNode.Builder b = new TwinNode.Builder(false);
-      o.forEach(e -> b.put(e.getKey(), fromPlain(e.getValue()), 0, 0));
-      return b.build();
-    }
-    if (raw instanceof Integer n) {
-      return n.longValue();
-    }
-    if (raw instanceof Float f) {
-      return f.doubleValue();
-    }
-    return raw;
   }
 
   /** The whole twin as the service REST API returns it (azure-iothub-wire.md §5.4). */
@@ -158,26 +111,133 @@ public final class TwinJson {
         .put("reported", values(t.reported()).put("$version", t.reportedVersion()));
   }
 
-  /** The storage form of a whole twin (everything but the identity). */
-  public static JsonObject store(Twin t) {
-    return new JsonObject()
-        .put("tags", store(t.tags()))
-        .put("desired", store(t.desired()))
-        .put("dv", t.desiredVersion())
-        .put("reported", store(t.reported()))
-        .put("rv", t.reportedVersion());
+  // ---- streaming: the hot path of twin reads and PATCH responses, without a JsonObject tree
+
+  private static final JsonFactory FACTORY = new JsonFactory();
+
+  /** {@link #twin(Twin)} written straight to bytes. */
+  public static Buffer write(Twin t) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(2048);
+    try (JsonGenerator g = FACTORY.createGenerator(bytes)) {
+      TwinIdentity id = t.identity();
+      g.writeStartObject();
+      g.writeStringField("deviceId", t.key().deviceId());
+      if (t.key().isModule()) {
+        g.writeStringField("moduleId", t.key().moduleId());
+      }
+      g.writeStringField("etag", t.etag());
+      g.writeStringField("deviceEtag", id.deviceEtag());
+      g.writeStringField("status", id.status());
+      g.writeStringField("statusUpdateTime", Timestamps.format(id.statusUpdateTime()));
+      g.writeStringField("connectionState", id.connectionState());
+      g.writeStringField("lastActivityTime", Timestamps.format(id.lastActivityTime()));
+      g.writeNumberField("cloudToDeviceMessageCount", id.cloudToDeviceMessageCount());
+      g.writeStringField("authenticationType", id.authenticationType());
+      g.writeObjectFieldStart("x509Thumbprint");
+      g.writeStringField("primaryThumbprint", id.primaryThumbprint());
+      g.writeStringField("secondaryThumbprint", id.secondaryThumbprint());
+      g.writeEndObject();
+      g.writeStringField("modelId", id.modelId() == null ? "" : id.modelId());
+      g.writeNumberField("version", t.version());
+      g.writeFieldName("tags");
+      writeValues(g, t.tags());
+      g.writeObjectFieldStart("properties");
+      g.writeFieldName("desired");
+      writeSection(g, t.desired(), t.desiredVersion());
+      g.writeFieldName("reported");
+      writeSection(g, t.reported(), t.reportedVersion());
+      g.writeEndObject();
+      if (!t.key().isModule()) {
+        g.writeObjectFieldStart("capabilities");
+        g.writeBooleanField("iotEdge", id.iotEdge());
+        g.writeEndObject();
+      }
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return Buffer.buffer(bytes.toByteArray());
   }
 
-  /** Reads {@link #store(Twin)} back. */
-  public static Twin load(TwinKey key, long version, JsonObject stored, TwinIdentity identity) {
-    return new Twin(
-        key,
-        version,
-        load(stored.getJsonObject("tags"), false),
-        load(stored.getJsonObject("desired"), true),
-        stored.getLong("dv"),
-        load(stored.getJsonObject("reported"), false),
-        stored.getLong("rv"),
-        identity);
+  private static void writeSection(JsonGenerator g, TwinNode node, long version)
+      throws IOException {
+    g.writeStartObject();
+    writeMembers(g, node);
+    g.writeFieldName("$metadata");
+    writeMetadata(g, node, node.selfUpdated(), node.selfVersion(), new Stamp());
+    g.writeNumberField("$version", version);
+    g.writeEndObject();
+  }
+
+  private static void writeValues(JsonGenerator g, TwinNode node) throws IOException {
+    g.writeStartObject();
+    writeMembers(g, node);
+    g.writeEndObject();
+  }
+
+  private static void writeMembers(JsonGenerator g, TwinNode node) throws IOException {
+    for (int i = 0; i < node.size(); i++) {
+      g.writeFieldName(node.key(i));
+      writeValue(g, node.value(i));
+    }
+  }
+
+  private static void writeValue(JsonGenerator g, Object v) throws IOException {
+    if (v == null) {
+      g.writeNull();
+    } else if (v instanceof String s) {
+      g.writeString(s);
+    } else if (v instanceof Long l) {
+      g.writeNumber(l);
+    } else if (v instanceof Double d) {
+      g.writeNumber(d);
+    } else if (v instanceof Boolean b) {
+      g.writeBoolean(b);
+    } else if (v instanceof TwinNode n) {
+      writeValues(g, n);
+    } else if (v instanceof TwinArray a) {
+      g.writeStartArray();
+      for (int i = 0; i < a.size(); i++) {
+        writeValue(g, a.get(i));
+      }
+      g.writeEndArray();
+    }
+  }
+
+  /** Members changed together share a timestamp; format each distinct one once. */
+  private static final class Stamp {
+    long ticks = Long.MIN_VALUE;
+    String text;
+
+    String of(long t) {
+      if (t != ticks) {
+        ticks = t;
+        text = t == 0 ? Timestamps.NEVER : Ticks.format(t);
+      }
+      return text;
+    }
+  }
+
+  private static void writeMetadata(
+      JsonGenerator g, TwinNode node, long updated, long version, Stamp stamp) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("$lastUpdated", stamp.of(updated));
+    if (node.tracksVersions()) {
+      g.writeNumberField("$lastUpdatedVersion", version);
+    }
+    for (int i = 0; i < node.size(); i++) {
+      g.writeFieldName(node.key(i));
+      if (node.value(i) instanceof TwinNode child) {
+        writeMetadata(g, child, node.updated(i), node.updatedVersion(i), stamp);
+      } else {
+        g.writeStartObject();
+        g.writeStringField("$lastUpdated", stamp.of(node.updated(i)));
+        if (node.tracksVersions()) {
+          g.writeNumberField("$lastUpdatedVersion", node.updatedVersion(i));
+        }
+        g.writeEndObject();
+      }
+    }
+    g.writeEndObject();
   }
 }

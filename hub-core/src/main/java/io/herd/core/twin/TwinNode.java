@@ -8,7 +8,8 @@ import java.util.TreeMap;
  * An immutable JSON object inside a twin section, with IoT Hub's per-key metadata: when each member
  * was last updated and, for desired properties, at which section version. Members are kept sorted
  * in parallel arrays rather than maps, because a fleet holds millions of these and every byte per
- * twin counts; keys are interned, since twins of one fleet share their property names.
+ * twin counts; keys are shared through one table, since twins of one fleet share their property
+ * names.
  *
  * <p>Values are {@link String}, {@link Long}, {@link Double}, {@link Boolean}, a nested {@code
  * TwinNode}, or a {@link TwinArray}. JSON null is never stored: a null in a patch removes.
@@ -143,7 +144,7 @@ public final class TwinNode {
       long[] ver = versions ? new long[n] : null;
       int i = 0;
       for (Map.Entry<String, Object[]> e : members.entrySet()) {
-        k[i] = e.getKey().intern();
+        k[i] = TwinCodec.key(e.getKey());
         v[i] = e.getValue()[0];
         u[i] = (Long) e.getValue()[1];
         if (ver != null) {

@@ -77,15 +77,21 @@ class TwinPatchTest {
   }
 
   @Test
-  void storageFormRoundTripsEverything() {
+  void binaryStorageFormRoundTripsEverything() {
     TwinNode node =
         desired(
             "{\"a\":{\"b\":{\"c\":\"deep\"}},\"n\":-4503599627370496,\"d\":0.25,\"t\":true,"
                 + "\"arr\":[1,\"two\",{\"three\":3},[4.5]]}");
     node = TwinPatch.merge(node, new JsonObject("{\"a\":{\"e\":1}}"), Section.DESIRED, T2, 7);
-    TwinNode back = TwinJson.load(new JsonObject(TwinJson.store(node).encode()), true);
-    assertThat(back).isEqualTo(node);
-    assertThat(TwinJson.section(back, 7)).isEqualTo(TwinJson.section(node, 7));
+    TwinNode tags =
+        TwinPatch.replace(
+            new JsonObject("{\"t\":{\"u\":[{\"p\":{\"q\":1}}]}}"), Section.TAGS, T1, 0);
+    TwinNode reported =
+        TwinPatch.replace(new JsonObject("{\"fw\":\"1.0\",\"x\":null}"), Section.REPORTED, T2, 4);
+    Twin twin = new Twin(TwinKey.device("d"), 9, tags, node, 7, reported, 4, null);
+    Twin back = TwinCodec.decode(twin.key(), 9, TwinCodec.encode(twin), null);
+    assertThat(back).isEqualTo(twin);
+    assertThat(TwinJson.section(back.desired(), 7)).isEqualTo(TwinJson.section(node, 7));
   }
 
   static Stream<Arguments> badPatches() {
@@ -150,5 +156,28 @@ class TwinPatchTest {
             1);
     // ab:2+2, n:1+8, b:1+4, o:1+(x:1+8)
     assertThat(TwinPatch.sizeOf(n)).isEqualTo(4 + 9 + 5 + 10);
+  }
+
+  @Test
+  void fastTimestampFormatAgreesWithTheFormatter() {
+    java.util.Random r = new java.util.Random(7);
+    for (int i = 0; i < 10_000; i++) {
+      long ticks = Math.floorMod(r.nextLong(), 4_000_000_000L * 10_000_000L);
+      assertThat(Ticks.format(ticks))
+          .isEqualTo(io.herd.core.Timestamps.format(Ticks.toInstant(ticks)));
+    }
+  }
+
+  @Test
+  void streamingRenderEqualsTheTreeRender() {
+    TwinNode d = desired("{\"a\":{\"b\":[1,{\"c\":2.5}],\"s\":\"x\"},\"t\":true,\"n\":null}");
+    TwinNode tags = TwinPatch.replace(new JsonObject("{\"k\":\"v\"}"), Section.TAGS, T1, 0);
+    TwinIdentity id =
+        new TwinIdentity(
+            "g", "MQ==", "enabled", null, "Disconnected", null, 3, "sas", null, null, "", true);
+    for (TwinKey key : new TwinKey[] {TwinKey.device("d"), TwinKey.module("d", "m")}) {
+      Twin t = new Twin(key, 5, tags, d, 2, TwinNode.EMPTY, 1, id);
+      assertThat(new JsonObject(TwinJson.write(t))).isEqualTo(TwinJson.twin(t));
+    }
   }
 }

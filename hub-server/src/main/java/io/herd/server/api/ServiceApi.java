@@ -414,7 +414,7 @@ public final class ServiceApi {
 
   private Future<Reply> getTwin(RoutingContext ctx) {
     return ensureTwin(ctx.pathParam("id"), ctx.pathParam("mid"))
-        .map(t -> Reply.json(200, TwinJson.twin(t)));
+        .map(t -> new Reply(200, TwinJson.write(t)));
   }
 
   private Future<Reply> updateTwin(RoutingContext ctx, boolean replace) {
@@ -427,7 +427,7 @@ public final class ServiceApi {
         new TwinUpdate(tags, desired, replace, ctx.request().getHeader(HttpHeaders.IF_MATCH));
     return ensureTwin(ctx.pathParam("id"), ctx.pathParam("mid"))
         .compose(t -> twins.update(t.key(), update))
-        .map(t -> Reply.json(200, TwinJson.twin(t)));
+        .map(t -> new Reply(200, TwinJson.write(t)));
   }
 
   private JsonObject deviceStatistics() {

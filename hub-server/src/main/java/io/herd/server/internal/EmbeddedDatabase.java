@@ -36,6 +36,13 @@ public final class EmbeddedDatabase implements AutoCloseable {
             .setPort(freePort())
             .setPGStartupWait(Duration.ofSeconds(60))
             .setServerConfig("listen_addresses", "127.0.0.1")
+            // The embedding library runs PostgreSQL with fsync and synchronous_commit off, as a
+            // test database. Herd acknowledges only durable writes, so both go back on; group
+            // commit keeps the cost of each flush shared by many changes.
+            .setServerConfig("fsync", "on")
+            .setServerConfig("synchronous_commit", "on")
+            .setServerConfig("full_page_writes", "on")
+            .setServerConfig("wal_compression", "on")
             .setServerConfig("max_connections", "100")
             .setServerConfig("shared_buffers", "256MB")
             .setServerConfig("max_wal_size", "2GB")

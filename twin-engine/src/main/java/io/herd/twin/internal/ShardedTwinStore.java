@@ -5,6 +5,7 @@ import io.herd.core.Etags;
 import io.herd.core.HubException;
 import io.herd.core.twin.Ticks;
 import io.herd.core.twin.Twin;
+import io.herd.core.twin.TwinCodec;
 import io.herd.core.twin.TwinIdentity;
 import io.herd.core.twin.TwinJson;
 import io.herd.core.twin.TwinKey;
@@ -88,7 +89,8 @@ public final class ShardedTwinStore implements TwinStore {
               // Generation first: pairing reads both maps once loading is complete.
               generations.put(stored.key(), stored.generationId());
               store.twins.put(
-                  stored.key(), TwinJson.load(stored.key(), stored.version(), stored.doc(), null));
+                  stored.key(),
+                  TwinCodec.decode(stored.key(), stored.version(), stored.state(), null));
             })
         .compose(
             v ->

@@ -2,11 +2,11 @@ package io.herd.twin.pg;
 
 import io.herd.core.pg.ParallelLoad;
 import io.herd.core.twin.Twin;
-import io.herd.core.twin.TwinJson;
+import io.herd.core.twin.TwinCodec;
 import io.herd.core.twin.TwinKey;
 import io.herd.twin.TwinRepository;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
@@ -20,10 +20,10 @@ import java.util.function.Function;
 public final class PgTwinRepository implements TwinRepository {
   private static final int FETCH = 2_000;
   private static final String UPSERT =
-      "INSERT INTO twins (device_id, module_id, generation, version, doc)"
-          + " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[])"
+      "INSERT INTO twins (device_id, module_id, generation, version, state)"
+          + " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::bytea[])"
           + " ON CONFLICT (device_id, module_id) DO UPDATE SET generation = excluded.generation,"
-          + " version = excluded.version, doc = excluded.doc";
+          + " version = excluded.version, state = excluded.state";
   private static final String DELETE =
       "DELETE FROM twins t USING unnest($1::text[], $2::text[]) AS d(device_id, module_id)"
           + " WHERE t.device_id = d.device_id AND t.module_id = d.module_id";
@@ -40,25 +40,25 @@ public final class PgTwinRepository implements TwinRepository {
   public Future<Void> loadAll(Consumer<StoredTwin> sink) {
     return ParallelLoad.stream(
         pool,
-        "SELECT device_id, module_id, generation, version, doc FROM twins",
+        "SELECT device_id, module_id, generation, version, state FROM twins",
         row ->
             new StoredRow(
                 row.getString(0),
                 row.getString(1),
                 row.getString(2),
                 row.getLong(3),
-                row.getString(4)),
+                row.getBuffer(4).getBytes()),
         r ->
             sink.accept(
                 new StoredTwin(
                     new TwinKey(r.deviceId(), r.moduleId().isEmpty() ? null : r.moduleId()),
                     r.generation(),
                     r.version(),
-                    new JsonObject(r.doc()))));
+                    r.state())));
   }
 
   private record StoredRow(
-      String deviceId, String moduleId, String generation, long version, String doc) {}
+      String deviceId, String moduleId, String generation, long version, byte[] state) {}
 
   @Override
   public Future<Void> write(
@@ -85,20 +85,20 @@ public final class PgTwinRepository implements TwinRepository {
       String[] modules = new String[n];
       String[] generations = new String[n];
       Long[] versions = new Long[n];
-      String[] docs = new String[n];
+      Buffer[] states = new Buffer[n];
       int i = 0;
       for (Twin t : upserts) {
         devices[i] = t.key().deviceId();
         modules[i] = t.key().moduleId() == null ? "" : t.key().moduleId();
         generations[i] = t.identity().generationId();
         versions[i] = t.version();
-        docs[i] = TwinJson.store(t).encode();
+        states[i] = Buffer.buffer(TwinCodec.encode(t));
         i++;
       }
       steps.add(
           c ->
               c.preparedQuery(UPSERT)
-                  .execute(Tuple.of(devices, modules, generations, versions, docs)));
+                  .execute(Tuple.of(devices, modules, generations, versions, states)));
     }
     if (steps.isEmpty()) {
       return Future.succeededFuture();

@@ -36,6 +36,25 @@ public record Twin(
     return Base64.getEncoder().encodeToString(ByteBuffer.allocate(8).putLong(version).array());
   }
 
+  /** The next version with new tags and desired properties (the service side). */
+  public Twin withServiceSide(TwinNode newTags, TwinNode newDesired, long newDesiredVersion) {
+    return new Twin(
+        key,
+        version + 1,
+        newTags,
+        newDesired,
+        newDesiredVersion,
+        reported,
+        reportedVersion,
+        identity);
+  }
+
+  /** The next version with new reported properties (the device side). */
+  public Twin withReported(TwinNode newReported, long newReportedVersion) {
+    return new Twin(
+        key, version + 1, tags, desired, desiredVersion, newReported, newReportedVersion, identity);
+  }
+
   public Twin withIdentity(TwinIdentity id) {
     return new Twin(key, version, tags, desired, desiredVersion, reported, reportedVersion, id);
   }

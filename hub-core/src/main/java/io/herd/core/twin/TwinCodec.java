@@ -32,7 +32,30 @@ public final class TwinCodec {
   /** Property names repeat across a fleet; one copy each. */
   private static final ConcurrentHashMap<String, String> KEYS = new ConcurrentHashMap<>();
 
+  /**
+   * Recently seen short string values, by hash slot. A fleet repeats values (firmware versions,
+   * sites, modes) across millions of twins; this keeps one copy of the frequent ones with a fixed
+   * memory cost. Races are benign: a slot holds some complete immutable String or null.
+   */
+  private static final String[] VALUES = new String[1 << 16];
+
+  private static final int MAX_SHARED_VALUE = 256;
+
   private TwinCodec() {}
+
+  /** Returns a shared instance equal to {@code v} when one is at hand, else {@code v}. */
+  static String value(String v) {
+    if (v.length() > MAX_SHARED_VALUE) {
+      return v;
+    }
+    int slot = (v.hashCode() * 0x9E3779B9) >>> 16;
+    String seen = VALUES[slot];
+    if (v.equals(seen)) {
+      return seen;
+    }
+    VALUES[slot] = v;
+    return v;
+  }
 
   /** Returns the one shared instance of a property name. */
   static String key(String k) {
@@ -147,7 +170,7 @@ public final class TwinCodec {
       case NULL:
         return null;
       case STRING:
-        return in.str();
+        return value(in.str());
       case LONG:
         long z = in.varlong();
         return (z >>> 1) ^ -(z & 1);

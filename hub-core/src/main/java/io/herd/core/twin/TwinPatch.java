@@ -126,7 +126,7 @@ public final class TwinPatch {
         throw HubException.badRequest(
             "'" + path + "' is longer than the limit of " + MAX_VALUE_BYTES + " bytes");
       }
-      return s;
+      return TwinCodec.value(s);
     }
     if (v instanceof Boolean) {
       return v;

@@ -1,6 +1,7 @@
 package io.herd.registry.pg;
 
 import io.herd.core.pg.ParallelLoad;
+import io.herd.core.pg.Statements;
 import io.herd.registry.Device;
 import io.herd.registry.IdentityChange;
 import io.herd.registry.IdentityCodec;
@@ -21,10 +22,6 @@ import java.util.function.Function;
 public final class PgIdentityStore implements IdentityStore {
   private static final int FETCH = 5_000;
 
-  private static final String UPSERT_DEVICES =
-      "INSERT INTO registry_devices (device_id, version, doc)"
-          + " SELECT * FROM unnest($1::text[], $2::int8[], $3::text[])"
-          + " ON CONFLICT (device_id) DO UPDATE SET version = excluded.version, doc = excluded.doc";
   private static final String DELETE_DEVICES =
       "DELETE FROM registry_devices WHERE device_id = ANY($1::text[])";
   private static final String UPSERT_MODULES =
@@ -46,12 +43,11 @@ public final class PgIdentityStore implements IdentityStore {
     AtomicLong max = new AtomicLong();
     return ParallelLoad.stream(
             pool,
-            "SELECT version, doc FROM registry_devices",
-            row -> new Object[] {row.getLong(0), row.getString(1)},
-            r -> {
-              long v = (Long) r[0];
-              max.accumulateAndGet(v, Math::max);
-              devices.accept(IdentityCodec.deviceFromStored(new JsonObject((String) r[1]), v));
+            DeviceRows.SELECT,
+            DeviceRows::device,
+            d -> {
+              max.accumulateAndGet(d.version(), Math::max);
+              devices.accept(d);
             })
         .compose(
             x ->
@@ -70,9 +66,7 @@ public final class PgIdentityStore implements IdentityStore {
 
   @Override
   public Future<Void> apply(List<IdentityChange> changes) {
-    List<String> putIds = new ArrayList<>();
-    List<Long> putVersions = new ArrayList<>();
-    List<String> putDocs = new ArrayList<>();
+    List<Device> puts = new ArrayList<>();
     List<String> deleteIds = new ArrayList<>();
     List<String> modDevices = new ArrayList<>();
     List<String> modIds = new ArrayList<>();
@@ -81,9 +75,7 @@ public final class PgIdentityStore implements IdentityStore {
     List<Tuple> moduleDeletes = new ArrayList<>();
     for (IdentityChange c : changes) {
       if (c instanceof IdentityChange.PutDevice p) {
-        putIds.add(p.device().deviceId());
-        putVersions.add(p.device().version());
-        putDocs.add(IdentityCodec.toJson(p.device()).encode());
+        puts.add(p.device());
       } else if (c instanceof IdentityChange.DeleteDevice d) {
         deleteIds.add(d.deviceId());
       } else if (c instanceof IdentityChange.PutModule p) {
@@ -100,15 +92,9 @@ public final class PgIdentityStore implements IdentityStore {
       steps.add(
           c -> c.preparedQuery(DELETE_DEVICES).execute(Tuple.of(deleteIds.toArray(new String[0]))));
     }
-    if (!putIds.isEmpty()) {
-      steps.add(
-          c ->
-              c.preparedQuery(UPSERT_DEVICES)
-                  .execute(
-                      Tuple.of(
-                          putIds.toArray(new String[0]),
-                          putVersions.toArray(new Long[0]),
-                          putDocs.toArray(new String[0]))));
+    if (!puts.isEmpty()) {
+      Tuple columns = DeviceRows.tuple(puts);
+      steps.add(c -> c.preparedQuery(DeviceRows.UPSERT).execute(columns));
     }
     if (!modIds.isEmpty()) {
       steps.add(
@@ -124,20 +110,6 @@ public final class PgIdentityStore implements IdentityStore {
     if (!moduleDeletes.isEmpty()) {
       steps.add(c -> c.preparedQuery(DELETE_MODULE).executeBatch(moduleDeletes));
     }
-    if (steps.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    if (steps.size() == 1) {
-      // One statement commits atomically on its own; a transaction would only add round trips.
-      return steps.get(0).apply(pool).mapEmpty();
-    }
-    return pool.withTransaction(
-        conn -> {
-          Future<?> chain = Future.succeededFuture();
-          for (Function<SqlClient, Future<?>> step : steps) {
-            chain = chain.compose(x -> step.apply(conn));
-          }
-          return chain.mapEmpty();
-        });
+    return Statements.atomically(pool, steps);
   }
 }

@@ -236,16 +236,7 @@ public final class ShardedTwinStore implements TwinStore {
               desiredEvent = withoutMetadataKeys(update.desired()).put("$version", desiredVersion);
             }
           }
-          Twin next =
-              new Twin(
-                  key,
-                  current.version() + 1,
-                  tags,
-                  desired,
-                  desiredVersion,
-                  current.reported(),
-                  current.reportedVersion(),
-                  current.identity());
+          Twin next = current.withServiceSide(tags, desired, desiredVersion);
           batch.write(key, next);
           if (update.replace() || update.tags() != null) {
             batch.event(new TwinChange(TwinChange.Kind.TAGS, key, update.tags(), next));
@@ -276,16 +267,7 @@ public final class ShardedTwinStore implements TwinStore {
           TwinNode reported =
               TwinPatch.merge(
                   current.reported(), patch, TwinPatch.Section.REPORTED, ticks, reportedVersion);
-          Twin next =
-              new Twin(
-                  key,
-                  current.version() + 1,
-                  current.tags(),
-                  current.desired(),
-                  current.desiredVersion(),
-                  reported,
-                  reportedVersion,
-                  current.identity());
+          Twin next = current.withReported(reported, reportedVersion);
           batch.write(key, next);
           batch.event(new TwinChange(TwinChange.Kind.REPORTED, key, patch, next));
           return next;

@@ -1,6 +1,7 @@
 package io.herd.twin.pg;
 
 import io.herd.core.pg.ParallelLoad;
+import io.herd.core.pg.Statements;
 import io.herd.core.twin.Twin;
 import io.herd.core.twin.TwinCodec;
 import io.herd.core.twin.TwinKey;
@@ -100,19 +101,6 @@ public final class PgTwinRepository implements TwinRepository {
               c.preparedQuery(UPSERT)
                   .execute(Tuple.of(devices, modules, generations, versions, states)));
     }
-    if (steps.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    if (steps.size() == 1) {
-      return steps.get(0).apply(pool).mapEmpty();
-    }
-    return pool.withTransaction(
-        conn -> {
-          Future<?> chain = Future.succeededFuture();
-          for (Function<SqlClient, Future<?>> step : steps) {
-            chain = chain.compose(x -> step.apply(conn));
-          }
-          return chain.mapEmpty();
-        });
+    return Statements.atomically(pool, steps);
   }
 }

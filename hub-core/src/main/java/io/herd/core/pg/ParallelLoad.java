@@ -19,8 +19,8 @@ import java.util.function.Function;
  * many chunks wait for decoding, so memory stays bounded however fast PostgreSQL sends.
  */
 public final class ParallelLoad {
-  private static final int CHUNK = 1_000;
-  private static final int MAX_CHUNKS_IN_FLIGHT = 8;
+  private static final int CHUNK = 5_000;
+  private static final int MAX_CHUNKS_IN_FLIGHT = 4;
 
   private ParallelLoad() {}
 

@@ -15,9 +15,10 @@ public record TwinEngineConfig(int shards, int maxBatch, int maxQueue) {
   }
 
   public static TwinEngineConfig defaults() {
-    // Each shard has one commit in flight. Fewer shards make bigger groups, which is what keeps
-    // the cost per change low on small machines; one per event loop keeps the cores busy.
+    // Each shard has one commit in flight. Fewer shards make bigger groups, which keeps the cost
+    // per change low; one per core measured best (2 cores: 14.5k/s with 2 shards, 11.5k with 1,
+    // 11k with 4, 8.4k with 8; scripts/bench/twins --only patch).
     return new TwinEngineConfig(
-        Math.max(2, 2 * Runtime.getRuntime().availableProcessors()), 2_000, 5_000);
+        Math.max(1, Runtime.getRuntime().availableProcessors()), 2_000, 5_000);
   }
 }

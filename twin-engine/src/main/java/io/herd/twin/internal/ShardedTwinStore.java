@@ -174,14 +174,19 @@ public final class ShardedTwinStore implements TwinStore {
             batch.event(new TwinChange(TwinChange.Kind.CREATED, key, null, fresh));
             return fresh;
           }
-          if (current.identity().equals(identity)) {
-            return current;
-          }
-          Twin next = current.withIdentity(identity);
-          batch.replaceQuietly(key, next);
-          batch.event(new TwinChange(TwinChange.Kind.IDENTITY, key, null, next));
-          return next;
+          return withIdentity(batch, current, identity);
         });
+  }
+
+  /** The twin with new registry fields, kept in memory only; unchanged when they are equal. */
+  private static Twin withIdentity(Batch batch, Twin current, TwinIdentity identity) {
+    if (current.identity().equals(identity)) {
+      return current;
+    }
+    Twin next = current.withIdentity(identity);
+    batch.replaceQuietly(current.key(), next);
+    batch.event(new TwinChange(TwinChange.Kind.IDENTITY, current.key(), null, next));
+    return next;
   }
 
   @Override
@@ -191,10 +196,8 @@ public final class ShardedTwinStore implements TwinStore {
             true,
             batch -> {
               Twin current = batch.get(key);
-              if (current != null && !current.identity().equals(identity)) {
-                Twin next = current.withIdentity(identity);
-                batch.replaceQuietly(key, next);
-                batch.event(new TwinChange(TwinChange.Kind.IDENTITY, key, null, next));
+              if (current != null) {
+                withIdentity(batch, current, identity);
               }
               return null;
             })

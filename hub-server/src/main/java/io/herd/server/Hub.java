@@ -59,6 +59,12 @@ public final class Hub implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Hub.class);
   private static final int POOL_SIZE = 20;
 
+  /**
+   * One event loop per core. Twin changes hop between the request's loop and the twin's shard; with
+   * more loops than cores every hop is also a context switch.
+   */
+  private static final int EVENT_LOOPS = Math.max(2, Runtime.getRuntime().availableProcessors());
+
   private final HubConfig config;
   private final AtomicBoolean ready = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -105,6 +111,7 @@ public final class Hub implements AutoCloseable {
             .with(
                 new VertxOptions()
                     .setPreferNativeTransport(true)
+                    .setEventLoopPoolSize(EVENT_LOOPS)
                     .setMetricsOptions(
                         new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)))
             .withMetrics(new MicrometerMetricsFactory(metrics))
@@ -184,7 +191,7 @@ public final class Hub implements AutoCloseable {
             .setCompressionSupported(false)
             .setTcpNoDelay(true);
     ServerTls.apply(httpOptions, tls);
-    int instances = VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE;
+    int instances = EVENT_LOOPS;
     httpsDeployment =
         Future.await(
             vertx.deployVerticle(

@@ -41,6 +41,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -70,8 +71,163 @@ final class BenchSupport {
   // Conservative subset of the IoT Hub id alphabet: needs no escaping in a URL path or JSON.
   static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9._-]{1,100}");
   private static final String DEVICES_URI = "/devices?api-version=" + API_VERSION;
+  // The latency percentiles reported for timed phases, and for phases that drain a work list.
+  private static final double[] P50_TO_P999 = {50, 90, 99, 99.9};
+  static final double[] P50_P99 = {50, 99};
 
   private BenchSupport() {}
+
+  /**
+   * The options every benchmark here takes; a benchmark's options record implements it with
+   * components of these names.
+   */
+  interface BenchOptions {
+    Path hubJson();
+
+    /** Devices to work on, ids {@code prefix-0 .. prefix-(devices-1)}. */
+    int devices();
+
+    /** Devices per bulk-create request. */
+    int batch();
+
+    /** Concurrent bulk-create requests. */
+    int createClients();
+
+    String prefix();
+
+    String host();
+
+    int eventLoops();
+
+    int timeoutSeconds();
+
+    /** Null for none. */
+    Path resultFile();
+
+    /** Whether the devices are bulk-created before the benchmark's own phases. */
+    default boolean create() {
+      return true;
+    }
+
+    default String deviceId(int n) {
+      return BenchSupport.deviceId(prefix(), n);
+    }
+  }
+
+  /** A benchmark's run once its options are parsed and {@code hub.json} read. */
+  @FunctionalInterface
+  interface Bench<O> {
+    /** Runs and returns the process exit status. */
+    int run(O options, HubInfo hub, PrintStream out);
+  }
+
+  /** A benchmark's phases after the bulk create. */
+  @FunctionalInterface
+  interface Phases {
+    /** True when every request returned 200 and every check passed. */
+    boolean run(Clients clients, String token) throws TimeoutException;
+  }
+
+  /** A benchmark's {@code main}: {@link #run} on stdout, then exits with its status. */
+  static <O extends BenchOptions> void main(
+      String name, String[] args, String usage, Function<String[], O> parse, Bench<O> bench) {
+    useJulLogging();
+    System.exit(run(name, args, System.out, usage, parse, bench));
+  }
+
+  /**
+   * Parses {@code args} with {@code parse} (null when help was requested: then prints {@code
+   * usage}), reads {@code --hub-json}, requires a loopback {@code --host} and runs {@code bench}.
+   * Bad arguments are reported on stderr after {@code name}. Returns the process exit status.
+   */
+  static <O extends BenchOptions> int run(
+      String name,
+      String[] args,
+      PrintStream out,
+      String usage,
+      Function<String[], O> parse,
+      Bench<O> bench) {
+    O options;
+    HubInfo hub;
+    try {
+      options = parse.apply(args);
+      if (options == null) {
+        out.println(usage);
+        return 0;
+      }
+      hub = HubInfo.read(options.hubJson());
+      requireLoopback(options.host());
+    } catch (IllegalArgumentException e) {
+      System.err.println(name + ": " + e.getMessage());
+      return 1;
+    } catch (IOException e) {
+      System.err.println(name + ": cannot read --hub-json: " + describe(e));
+      return 1;
+    }
+    return bench.run(options, hub, out);
+  }
+
+  /**
+   * Runs a benchmark against the hub: prints the header, {@code title} first, bulk-creates the
+   * devices when {@link BenchOptions#create}, then runs {@code phases} unless that failed, with
+   * enough connections for {@code phaseClients} concurrent requests; one service token serves the
+   * whole bounded run. Prints the verdict, on stderr too after {@code name} and {@code failure}
+   * when it failed, and writes {@code results}. Returns the process exit status.
+   */
+  static int runPhases(
+      String name,
+      String title,
+      BenchOptions options,
+      HubInfo hub,
+      PrintStream out,
+      int phaseClients,
+      Map<String, String> results,
+      String failure,
+      Phases phases) {
+    long deadlineNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.timeoutSeconds());
+    // Valid for the whole bounded run, so one token serves every request.
+    long expiry = System.currentTimeMillis() / 1000 + options.timeoutSeconds() + 3600;
+    String token = hub.sasToken(expiry);
+    try (Clients clients =
+        new Clients(
+            name,
+            hub,
+            options.host(),
+            "herd-" + name,
+            options.eventLoops(),
+            Math.max(options.createClients(), phaseClients),
+            deadlineNanos)) {
+      out.println(title);
+      out.println("machine   : " + machine());
+      out.printf(
+          Locale.ROOT,
+          "hub       : https://%s:%d (hostName %s), TLS %s, HTTP/1.1 keep-alive,"
+              + " client event loops: %d%n",
+          options.host(),
+          hub.httpsPort(),
+          hub.hostName(),
+          clients.openSsl() ? "OpenSSL" : "JDK",
+          options.eventLoops());
+      out.println(
+          "ids       : " + options.deviceId(0) + " .. " + options.deviceId(options.devices() - 1));
+      boolean created =
+          !options.create() || createDevices(clients, token, options, out, results).errors == 0;
+      boolean ok = created && phases.run(clients, token);
+      results.put("status", ok ? "ok" : "failed");
+      out.println(ok ? "result    : OK" : "result    : FAILED (see errors above)");
+      if (!ok) {
+        System.err.println(name + ": FAILED, " + failure);
+      }
+      writeResults(options.resultFile(), results);
+      return ok ? 0 : 1;
+    } catch (TimeoutException e) {
+      System.err.println(
+          name + ": FAILED, run exceeded --timeout-seconds " + options.timeoutSeconds());
+    } catch (RuntimeException | IOException e) {
+      System.err.println(name + ": FAILED, " + describe(e));
+    }
+    return 1;
+  }
 
   /**
    * The classpath has slf4j-api without a provider; JUL keeps Vert.x and Netty warnings (blocked
@@ -133,6 +289,36 @@ final class BenchSupport {
       return v;
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("--" + name + " is not an integer: " + raw, e);
+    }
+  }
+
+  /** Removes a string option; {@code def} when absent. */
+  static String stringArg(Map<String, String> values, String name, String def) {
+    String raw = values.remove(name);
+    return raw == null ? def : raw;
+  }
+
+  /** Removes a path option; null when absent. */
+  static Path pathArg(Map<String, String> values, String name) {
+    String raw = values.remove(name);
+    return raw == null ? null : Path.of(raw);
+  }
+
+  /** A fresh default {@code --prefix}, so that each run creates devices of its own. */
+  static String randomPrefix() {
+    return "bench-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /**
+   * The checks after parsing: no options are left in {@code values} that nobody took, and the
+   * {@code prefix} makes ids that need no escaping.
+   */
+  static void requireValid(Map<String, String> values, String prefix) {
+    if (!values.isEmpty()) {
+      throw new IllegalArgumentException("unknown option(s): " + values.keySet());
+    }
+    if (!PREFIX.matcher(prefix).matches()) {
+      throw new IllegalArgumentException("--prefix must match " + PREFIX + ": " + prefix);
     }
   }
 
@@ -214,6 +400,11 @@ final class BenchSupport {
       if (errorSamples.size() < MAX_ERROR_SAMPLES) {
         errorSamples.add(what);
       }
+    }
+
+    /** Seconds from {@code startNanos} to the last completion; 0 when nothing completed. */
+    double secondsSince(long startNanos) {
+      return Math.max(lastCompletionNanos - startNanos, 0) / 1e9;
     }
 
     void merge(PhaseStats other) {
@@ -300,9 +491,30 @@ final class BenchSupport {
      */
     Future<PhaseStats> drain(
         int clients, AtomicInteger next, int count, IntUnaryOperator weight, Call call) {
-      Promise<PhaseStats> done = Promise.promise();
-      context.runOnContext(v -> new DrainLoop(next, count, weight, call, clients, done).start());
-      return done.future();
+      return new ClosedLoop(call, clients) {
+        @Override
+        void next() {
+          int item = abort.get() ? Integer.MAX_VALUE : next.getAndIncrement();
+          if (item >= count) {
+            stop();
+          } else {
+            send(item, System.nanoTime());
+          }
+        }
+
+        @Override
+        void answered(int item, long start, long end, String failure) {
+          stats.requests++;
+          stats.lastCompletionNanos = end;
+          if (failure == null) {
+            stats.items += weight.applyAsInt(item);
+            stats.latencyMicros.recordValue((end - start) / 1_000);
+          } else {
+            stats.error(failure);
+            abort.set(true);
+          }
+        }
+      }.start();
     }
 
     /**
@@ -312,126 +524,81 @@ final class BenchSupport {
      */
     Future<PhaseStats> timed(
         int clients, long windowStartNanos, long endNanos, int maxErrors, Call call) {
-      Promise<PhaseStats> done = Promise.promise();
-      context.runOnContext(
-          v -> new TimedLoop(windowStartNanos, endNanos, maxErrors, call, clients, done).start());
-      return done.future();
+      return new ClosedLoop(call, clients) {
+        private int sent;
+
+        @Override
+        void next() {
+          long start = System.nanoTime();
+          if (start >= endNanos || abort.get()) {
+            stop();
+          } else {
+            send(sent++, start);
+          }
+        }
+
+        @Override
+        void answered(int n, long start, long end, String failure) {
+          if (failure != null) {
+            stats.error(failure);
+            if (stats.errors >= maxErrors) {
+              abort.set(true);
+            }
+          } else if (start >= windowStartNanos && end <= endNanos) {
+            stats.requests++;
+            stats.latencyMicros.recordValue((end - start) / 1_000);
+            stats.lastCompletionNanos = end;
+          }
+        }
+      }.start();
     }
 
-    private final class DrainLoop {
-      private final AtomicInteger next;
-      private final int count;
-      private final IntUnaryOperator weight;
+    /**
+     * Keeps {@code clients} requests in flight on this driver's event loop until {@link #next}
+     * finds no more to send. Its state is touched only from that event loop once started.
+     */
+    private abstract class ClosedLoop {
+      final PhaseStats stats = new PhaseStats();
       private final Call call;
-      private final Promise<PhaseStats> done;
-      private final PhaseStats stats = new PhaseStats();
+      private final Promise<PhaseStats> done = Promise.promise();
       private int active;
 
-      DrainLoop(
-          AtomicInteger next,
-          int count,
-          IntUnaryOperator weight,
-          Call call,
-          int clients,
-          Promise<PhaseStats> done) {
-        this.next = next;
-        this.count = count;
-        this.weight = weight;
+      ClosedLoop(Call call, int clients) {
         this.call = call;
         this.active = clients;
-        this.done = done;
       }
 
-      void start() {
-        for (int i = 0, n = active; i < n; i++) {
-          next();
-        }
+      /** Starts the clients; completes with the figures when the last one has stopped. */
+      final Future<PhaseStats> start() {
+        context.runOnContext(
+            v -> {
+              for (int i = 0, n = active; i < n; i++) {
+                next();
+              }
+            });
+        return done.future();
       }
 
-      private void next() {
-        int item = abort.get() ? Integer.MAX_VALUE : next.getAndIncrement();
-        if (item >= count) {
-          if (--active == 0) {
-            done.complete(stats);
-          }
-          return;
-        }
-        long start = System.nanoTime();
-        call.send(item)
+      /** Either {@link #send}s the next request or {@link #stop}s one client. */
+      abstract void next();
+
+      /** Records request {@code n}, sent at {@code start}; {@code failure} is null on success. */
+      abstract void answered(int n, long start, long end, String failure);
+
+      final void send(int n, long start) {
+        call.send(n)
             .onComplete(
                 ar -> {
                   long end = System.nanoTime();
-                  String failure = ar.failed() ? describe(ar.cause()) : ar.result();
-                  stats.requests++;
-                  stats.lastCompletionNanos = end;
-                  if (failure == null) {
-                    stats.items += weight.applyAsInt(item);
-                    stats.latencyMicros.recordValue((end - start) / 1_000);
-                  } else {
-                    stats.error(failure);
-                    abort.set(true);
-                  }
+                  answered(n, start, end, ar.failed() ? describe(ar.cause()) : ar.result());
                   next();
                 });
       }
-    }
 
-    private final class TimedLoop {
-      private final long windowStartNanos;
-      private final long endNanos;
-      private final int maxErrors;
-      private final Call call;
-      private final Promise<PhaseStats> done;
-      private final PhaseStats stats = new PhaseStats();
-      private int active;
-      private int sent;
-
-      TimedLoop(
-          long windowStartNanos,
-          long endNanos,
-          int maxErrors,
-          Call call,
-          int clients,
-          Promise<PhaseStats> done) {
-        this.windowStartNanos = windowStartNanos;
-        this.endNanos = endNanos;
-        this.maxErrors = maxErrors;
-        this.call = call;
-        this.active = clients;
-        this.done = done;
-      }
-
-      void start() {
-        for (int i = 0, n = active; i < n; i++) {
-          next();
+      final void stop() {
+        if (--active == 0) {
+          done.complete(stats);
         }
-      }
-
-      private void next() {
-        long start = System.nanoTime();
-        if (start >= endNanos || abort.get()) {
-          if (--active == 0) {
-            done.complete(stats);
-          }
-          return;
-        }
-        call.send(sent++)
-            .onComplete(
-                ar -> {
-                  long end = System.nanoTime();
-                  String failure = ar.failed() ? describe(ar.cause()) : ar.result();
-                  if (failure != null) {
-                    stats.error(failure);
-                    if (stats.errors >= maxErrors) {
-                      abort.set(true);
-                    }
-                  } else if (start >= windowStartNanos && end <= endNanos) {
-                    stats.requests++;
-                    stats.latencyMicros.recordValue((end - start) / 1_000);
-                    stats.lastCompletionNanos = end;
-                  }
-                  next();
-                });
       }
     }
   }
@@ -530,16 +697,18 @@ final class BenchSupport {
     }
 
     /**
-     * Runs {@link Driver#timed} with {@code clients} spread over the drivers; CPU use covers the
-     * measured window.
+     * Runs {@link Driver#timed} with {@code clients} spread over the drivers for {@code seconds}
+     * measured after {@code warmupSeconds} from now; CPU use covers the measured window.
      */
     PhaseResult timed(
         int clients,
-        long windowStartNanos,
-        long endNanos,
+        int warmupSeconds,
+        int seconds,
         int maxErrorsPerLoop,
         Function<Driver, Call> calls)
         throws TimeoutException {
+      long windowStartNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmupSeconds);
+      long endNanos = windowStartNanos + TimeUnit.SECONDS.toNanos(seconds);
       List<Future<PhaseStats>> parts = new ArrayList<>();
       for (Driver d : drivers) {
         int n = share(clients, d.index());
@@ -584,25 +753,25 @@ final class BenchSupport {
   }
 
   /**
-   * Bulk-creates {@code prefix-0 .. prefix-(devices-1)} through {@code POST /devices}, {@code
-   * batch} per request with {@code concurrency} requests in flight, with empty keys so that the hub
+   * Bulk-creates the devices of {@code options} through {@code POST /devices}, {@code batch} per
+   * request with {@code createClients} requests in flight, with empty keys so that the hub
    * generates them. Prints the figures and records them as {@code create.*}.
    */
   static PhaseStats createDevices(
       Clients clients,
       String token,
-      String prefix,
-      int devices,
-      int batch,
-      int concurrency,
+      BenchOptions options,
       PrintStream out,
       Map<String, String> results)
       throws TimeoutException {
+    String prefix = options.prefix();
+    int devices = options.devices();
+    int batch = options.batch();
     int batches = (devices + batch - 1) / batch;
     long start = System.nanoTime();
     PhaseResult r =
         clients.drain(
-            concurrency,
+            options.createClients(),
             batches,
             b -> Math.min(batch, devices - b * batch),
             d -> {
@@ -612,22 +781,18 @@ final class BenchSupport {
                       .add(HttpHeaders.CONTENT_TYPE, JSON_UTF8);
               return b -> {
                 int first = b * batch;
-                return d.request(HttpMethod.POST, DEVICES_URI)
-                    .putHeaders(headers)
-                    .sendBuffer(bulkCreateBody(prefix, first, Math.min(batch, devices - first)))
-                    .map(BenchSupport::checkBulkResponse)
-                    .otherwise(BenchSupport::describe)
-                    .map(
-                        f ->
-                            f == null
-                                ? null
-                                : "POST /devices [" + deviceId(prefix, first) + "..]: " + f);
+                return outcome(
+                    d.request(HttpMethod.POST, DEVICES_URI)
+                        .putHeaders(headers)
+                        .sendBuffer(
+                            bulkCreateBody(prefix, first, Math.min(batch, devices - first))),
+                    BenchSupport::checkBulkResponse,
+                    "POST /devices [" + deviceId(prefix, first) + "..]");
               };
             });
     PhaseStats total = r.stats();
-    double seconds = Math.max(total.lastCompletionNanos - start, 0) / 1e9;
-    double perSecond = total.items / Math.max(seconds, 1e-9);
-    Histogram h = total.latencyMicros;
+    double seconds = total.secondsSince(start);
+    double perSecond = perSecond(total.items, seconds);
     out.printf(
         Locale.ROOT,
         "create    : %d of %d devices in %d requests (batch %d, %d clients) in %.2f s%n",
@@ -635,27 +800,14 @@ final class BenchSupport {
         devices,
         total.requests,
         batch,
-        concurrency,
+        options.createClients(),
         seconds);
-    out.printf(
-        Locale.ROOT,
-        "            %.0f devices/s; per request p50 %.2f ms, p99 %.2f ms, max %.2f ms;"
-            + " errors %d%n",
-        perSecond,
-        ms(h, 50),
-        ms(h, 99),
-        h.getMaxValue() / 1e3,
-        total.errors);
-    printClientCpu(out, r.cpu());
-    printErrors(out, total);
+    printFigures(out, r, perSecond, "devices/s", "per request ", P50_P99);
     results.put("create.devices", Long.toString(total.items));
     results.put("create.seconds", fmt(seconds));
     results.put("create.devicesPerSecond", fmt(perSecond));
-    results.put("create.requestP50Ms", fmt(ms(h, 50)));
-    results.put("create.requestP99Ms", fmt(ms(h, 99)));
-    results.put("create.errors", Long.toString(total.errors));
-    results.put("create.clientCores", fmt(r.cpu().cores()));
-    results.put("create.clientLoopBusy", fmt(r.cpu().loopBusy()));
+    putPercentiles(results, "create.requestP", total.latencyMicros, P50_P99);
+    putErrorsAndCpu(results, "create", r);
     return total;
   }
 
@@ -700,6 +852,20 @@ final class BenchSupport {
       return "200 without the device id: " + snippet(response);
     }
     return null;
+  }
+
+  /**
+   * What a {@link Call} completes with for a request whose response {@code check} judges: null when
+   * it is right, else {@code what} and the fault, also when the request itself failed.
+   */
+  static Future<String> outcome(
+      Future<HttpResponse<Buffer>> response,
+      Function<HttpResponse<Buffer>, String> check,
+      String what) {
+    return response
+        .map(check)
+        .otherwise(BenchSupport::describe)
+        .map(f -> f == null ? null : what + ": " + f);
   }
 
   static String statusLine(HttpResponse<Buffer> response) {
@@ -763,6 +929,87 @@ final class BenchSupport {
     }
   }
 
+  /**
+   * Prints the second line of a phase's figures: the rate in {@code unit}, then after {@code
+   * latency} the {@code percentiles} and the maximum of the request latencies, and the errors; then
+   * the client CPU use and the error samples.
+   */
+  static void printFigures(
+      PrintStream out,
+      PhaseResult r,
+      double perSecond,
+      String unit,
+      String latency,
+      double... percentiles) {
+    Histogram h = r.stats().latencyMicros;
+    StringBuilder line =
+        new StringBuilder(
+            String.format(Locale.ROOT, "            %.0f %s; %s", perSecond, unit, latency));
+    for (double p : percentiles) {
+      line.append(String.format(Locale.ROOT, "p%s %.2f ms, ", percentileName(p), ms(h, p)));
+    }
+    line.append(
+        String.format(
+            Locale.ROOT, "max %.2f ms; errors %d", h.getMaxValue() / 1e3, r.stats().errors));
+    out.println(line);
+    printClientCpu(out, r.cpu());
+    printErrors(out, r.stats());
+  }
+
+  /**
+   * Prints and records the figures of a phase run by {@link Clients#timed}: "{@code phase} : {@code
+   * load}, S s measured after W s warm-up, N {@code noun}", the rate in {@code unit} and the
+   * latencies. Records {@code <phase>.<noun>}, {@code .perSecond} and {@code .p50Ms} to {@code
+   * .p999Ms}; the caller follows with figures of its own, then {@link #putErrorsAndCpu}.
+   */
+  static PhaseStats reportTimed(
+      PrintStream out,
+      Map<String, String> results,
+      PhaseResult r,
+      String phase,
+      String load,
+      int seconds,
+      int warmupSeconds,
+      String noun,
+      String unit) {
+    PhaseStats total = r.stats();
+    double perSecond = perSecond(total.requests, seconds);
+    out.printf(
+        Locale.ROOT,
+        "%-10s: %s, %d s measured after %d s warm-up, %d %s%n",
+        phase,
+        load,
+        seconds,
+        warmupSeconds,
+        total.requests,
+        noun);
+    printFigures(out, r, perSecond, unit, "", P50_TO_P999);
+    results.put(phase + "." + noun, Long.toString(total.requests));
+    results.put(phase + ".perSecond", fmt(perSecond));
+    putPercentiles(results, phase + ".p", total.latencyMicros, P50_TO_P999);
+    return total;
+  }
+
+  /** Records each percentile of {@code h} as {@code <key><percentile>Ms}, 99.9 as 999. */
+  static void putPercentiles(
+      Map<String, String> results, String key, Histogram h, double... percentiles) {
+    for (double p : percentiles) {
+      results.put(key + percentileName(p).replace(".", "") + "Ms", fmt(ms(h, p)));
+    }
+  }
+
+  /** Records {@code <phase>.errors} and the client CPU use during the phase. */
+  static void putErrorsAndCpu(Map<String, String> results, String phase, PhaseResult r) {
+    results.put(phase + ".errors", Long.toString(r.stats().errors));
+    results.put(phase + ".clientCores", fmt(r.cpu().cores()));
+    results.put(phase + ".clientLoopBusy", fmt(r.cpu().loopBusy()));
+  }
+
+  /** 50 as "50", 99.9 as "99.9". */
+  private static String percentileName(double p) {
+    return p == Math.rint(p) ? Long.toString((long) p) : Double.toString(p);
+  }
+
   static void printErrors(PrintStream out, PhaseStats stats) {
     for (String s : stats.errorSamples) {
       out.println("  error   : " + s);
@@ -789,6 +1036,11 @@ final class BenchSupport {
         return;
       }
     }
+  }
+
+  /** The rate of {@code count} over {@code seconds}, which may be 0. */
+  static double perSecond(long count, double seconds) {
+    return count / Math.max(seconds, 1e-9);
   }
 
   /** The percentile in milliseconds; 0 for an empty histogram. */

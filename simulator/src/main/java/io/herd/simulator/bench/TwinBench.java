@@ -2,10 +2,11 @@ package io.herd.simulator.bench;
 
 import static io.herd.simulator.bench.BenchSupport.API_VERSION;
 import static io.herd.simulator.bench.BenchSupport.JSON_UTF8;
+import static io.herd.simulator.bench.BenchSupport.P50_P99;
 import static io.herd.simulator.bench.BenchSupport.fmt;
-import static io.herd.simulator.bench.BenchSupport.ms;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import io.herd.simulator.bench.BenchSupport.BenchOptions;
 import io.herd.simulator.bench.BenchSupport.Call;
 import io.herd.simulator.bench.BenchSupport.Clients;
 import io.herd.simulator.bench.BenchSupport.Driver;
@@ -20,7 +21,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -35,13 +35,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.HdrHistogram.Histogram;
 
 /**
  * Twin benchmark over the service REST API, in one of three modes:
@@ -73,30 +70,12 @@ public final class TwinBench {
   private TwinBench() {}
 
   public static void main(String[] args) {
-    BenchSupport.useJulLogging();
-    System.exit(run(args, System.out));
-  }
-
-  /** Runs the benchmark and returns the process exit status. */
-  static int run(String[] args, PrintStream out) {
-    Options options;
-    HubInfo hub;
-    try {
-      options = Options.parse(args);
-      if (options == null) {
-        out.println(Options.USAGE);
-        return 0;
-      }
-      hub = HubInfo.read(options.hubJson());
-      BenchSupport.requireLoopback(options.host());
-    } catch (IllegalArgumentException e) {
-      System.err.println("twin-bench: " + e.getMessage());
-      return 1;
-    } catch (IOException e) {
-      System.err.println("twin-bench: cannot read --hub-json: " + BenchSupport.describe(e));
-      return 1;
-    }
-    return new Runner(options, hub, out).run();
+    BenchSupport.main(
+        "twin-bench",
+        args,
+        Options.USAGE,
+        Options::parse,
+        (options, hub, out) -> new Runner(options, out).run(hub));
   }
 
   enum Mode {
@@ -121,7 +100,8 @@ public final class TwinBench {
       String host,
       int eventLoops,
       int timeoutSeconds,
-      Path resultFile) {
+      Path resultFile)
+      implements BenchOptions {
 
     static final String USAGE =
         """
@@ -180,21 +160,13 @@ public final class TwinBench {
               BenchSupport.intArg(values, "seconds", 20, 1, 3_600),
               BenchSupport.intArg(values, "warmup-seconds", 3, 0, 600),
               BenchSupport.intArg(values, "verify", 50, 0, 100_000),
-              prefix != null ? prefix : "bench-" + UUID.randomUUID().toString().substring(0, 8),
-              values.getOrDefault("host", "127.0.0.1"),
+              prefix != null ? prefix : BenchSupport.randomPrefix(),
+              BenchSupport.stringArg(values, "host", "127.0.0.1"),
               // The hub runs on the same machine: leave it most of the cores.
               BenchSupport.intArg(values, "event-loops", Math.max(1, cores / 4), 1, 64),
               BenchSupport.intArg(values, "timeout-seconds", 1800, 1, 86_400),
-              values.containsKey("result-file") ? Path.of(values.get("result-file")) : null);
-      values.remove("host");
-      values.remove("result-file");
-      if (!values.isEmpty()) {
-        throw new IllegalArgumentException("unknown option(s): " + values.keySet());
-      }
-      if (!BenchSupport.PREFIX.matcher(o.prefix).matches()) {
-        throw new IllegalArgumentException(
-            "--prefix must match " + BenchSupport.PREFIX + ": " + o.prefix);
-      }
+              BenchSupport.pathArg(values, "result-file"));
+      BenchSupport.requireValid(values, o.prefix);
       if (m == Mode.PATCH) {
         // Each client needs a device of its own share that no other request is patching.
         if (o.devices < 2 * o.clients) {
@@ -205,10 +177,6 @@ public final class TwinBench {
         }
       }
       return o;
-    }
-
-    String deviceId(int n) {
-      return BenchSupport.deviceId(prefix, n);
     }
   }
 
@@ -382,69 +350,34 @@ public final class TwinBench {
   /** Sequences the phases and reports. */
   private static final class Runner {
     private final Options options;
-    private final HubInfo hub;
     private final PrintStream out;
-    private final long deadlineNanos;
     private final Map<String, String> results = new LinkedHashMap<>();
 
-    Runner(Options options, HubInfo hub, PrintStream out) {
+    Runner(Options options, PrintStream out) {
       this.options = options;
-      this.hub = hub;
       this.out = out;
-      this.deadlineNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.timeoutSeconds());
+      results.put("mode", options.mode().name().toLowerCase(Locale.ROOT));
     }
 
-    int run() {
-      // Valid for the whole bounded run, so one token serves every request.
-      long expiry = System.currentTimeMillis() / 1000 + options.timeoutSeconds() + 3600;
-      String token = hub.sasToken(expiry);
-      int maxClients =
-          Math.max(Math.max(options.createClients(), options.clients()), VERIFY_CLIENTS);
-      try (Clients clients =
-          new Clients(
-              "twin-bench",
-              hub,
-              options.host(),
-              "herd-twin-bench",
-              options.eventLoops(),
-              maxClients,
-              deadlineNanos)) {
-        printHeader(clients.openSsl());
-        results.put("mode", options.mode().name().toLowerCase(Locale.ROOT));
-        boolean ok = true;
-        if (options.create()) {
-          PhaseStats create =
-              BenchSupport.createDevices(
-                  clients,
-                  token,
-                  options.prefix(),
-                  options.devices(),
-                  options.batch(),
-                  options.createClients(),
-                  out,
-                  results);
-          ok = create.errors == 0;
-        }
-        if (ok && options.mode() == Mode.PATCH) {
-          ok = patchPhase(clients, token);
-        } else if (ok && options.mode() == Mode.FILL) {
-          ok = fillPhase(clients, token);
-        }
-        results.put("status", ok ? "ok" : "failed");
-        out.println(ok ? "result    : OK" : "result    : FAILED (see errors above)");
-        if (!ok) {
-          System.err.println(
-              "twin-bench: FAILED, a request failed, did not answer 200 or a check failed");
-        }
-        BenchSupport.writeResults(options.resultFile(), results);
-        return ok ? 0 : 1;
-      } catch (TimeoutException e) {
-        System.err.println(
-            "twin-bench: FAILED, run exceeded --timeout-seconds " + options.timeoutSeconds());
-      } catch (RuntimeException | IOException e) {
-        System.err.println("twin-bench: FAILED, " + BenchSupport.describe(e));
-      }
-      return 1;
+    int run(HubInfo hub) {
+      return BenchSupport.runPhases(
+          "twin-bench",
+          "== Herd twin benchmark (mode "
+              + options.mode().name().toLowerCase(Locale.ROOT)
+              + (options.create() && options.mode() != Mode.CREATE ? ", devices created first" : "")
+              + ") ==",
+          options,
+          hub,
+          out,
+          Math.max(options.clients(), VERIFY_CLIENTS),
+          results,
+          "a request failed, did not answer 200 or a check failed",
+          (clients, token) ->
+              switch (options.mode()) {
+                case CREATE -> true;
+                case PATCH -> patchPhase(clients, token);
+                case FILL -> fillPhase(clients, token);
+              });
     }
 
     private MultiMap patchHeaders(String token) {
@@ -459,50 +392,26 @@ public final class TwinBench {
       // Last acknowledged value per device; each slot is written by its driver's event loop only.
       int[] acked = new int[options.devices()];
       AtomicInteger seq = new AtomicInteger();
-      long start = System.nanoTime();
-      long windowStart = start + TimeUnit.SECONDS.toNanos(options.warmupSeconds());
-      long end = windowStart + TimeUnit.SECONDS.toNanos(options.seconds());
       PhaseResult r =
           clients.timed(
               options.clients(),
-              windowStart,
-              end,
+              options.warmupSeconds(),
+              options.seconds(),
               MAX_PATCH_ERRORS,
               d -> new PatchCall(d, clients.eventLoops(), patchHeaders(token), seq, acked));
-      PhaseStats total = r.stats();
-      double perSecond = total.requests / (double) options.seconds();
-      Histogram h = total.latencyMicros;
-      out.printf(
-          Locale.ROOT,
-          "patch     : %d clients on %d devices, %d s measured after %d s warm-up, %d updates%n",
-          options.clients(),
-          options.devices(),
-          options.seconds(),
-          options.warmupSeconds(),
-          total.requests);
-      out.printf(
-          Locale.ROOT,
-          "            %.0f updates/s; p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms,"
-              + " max %.2f ms; errors %d%n",
-          perSecond,
-          ms(h, 50),
-          ms(h, 90),
-          ms(h, 99),
-          ms(h, 99.9),
-          h.getMaxValue() / 1e3,
-          total.errors);
-      BenchSupport.printClientCpu(out, r.cpu());
-      BenchSupport.printErrors(out, total);
-      results.put("patch.updates", Long.toString(total.requests));
-      results.put("patch.perSecond", fmt(perSecond));
-      results.put("patch.p50Ms", fmt(ms(h, 50)));
-      results.put("patch.p90Ms", fmt(ms(h, 90)));
-      results.put("patch.p99Ms", fmt(ms(h, 99)));
-      results.put("patch.p999Ms", fmt(ms(h, 99.9)));
-      results.put("patch.maxMs", fmt(h.getMaxValue() / 1e3));
-      results.put("patch.errors", Long.toString(total.errors));
-      results.put("patch.clientCores", fmt(r.cpu().cores()));
-      results.put("patch.clientLoopBusy", fmt(r.cpu().loopBusy()));
+      PhaseStats total =
+          BenchSupport.reportTimed(
+              out,
+              results,
+              r,
+              "patch",
+              options.clients() + " clients on " + options.devices() + " devices",
+              options.seconds(),
+              options.warmupSeconds(),
+              "updates",
+              "updates/s");
+      results.put("patch.maxMs", fmt(total.latencyMicros.getMaxValue() / 1e3));
+      BenchSupport.putErrorsAndCpu(results, "patch", r);
       if (total.errors > 0) {
         return false;
       }
@@ -571,20 +480,17 @@ public final class TwinBench {
                     + System.currentTimeMillis()
                     + "}}}}");
         inFlight.set(free);
-        return driver
-            .request(HttpMethod.PATCH, twinUri(id))
-            .putHeaders(headers)
-            .sendBuffer(body)
-            .map(resp -> BenchSupport.checkOkWithId(resp, id))
-            .otherwise(BenchSupport::describe)
+        return BenchSupport.outcome(
+                driver.request(HttpMethod.PATCH, twinUri(id)).putHeaders(headers).sendBuffer(body),
+                resp -> BenchSupport.checkOkWithId(resp, id),
+                "PATCH /twins/" + id)
             .map(
                 f -> {
                   inFlight.clear(free);
-                  if (f != null) {
-                    return "PATCH /twins/" + id + ": " + f;
+                  if (f == null) {
+                    acked[device] = value;
                   }
-                  acked[device] = value;
-                  return null;
+                  return f;
                 });
       }
     }
@@ -606,18 +512,17 @@ public final class TwinBench {
                 MultiMap headers = patchHeaders(token);
                 return n -> {
                   String id = options.deviceId(n);
-                  return d.request(HttpMethod.PATCH, twinUri(id))
-                      .putHeaders(headers)
-                      .sendBuffer(Buffer.buffer(fillPatch(n).encode()))
-                      .map(resp -> BenchSupport.checkOkWithId(resp, id))
-                      .otherwise(BenchSupport::describe)
-                      .map(f -> f == null ? null : "PATCH /twins/" + id + ": " + f);
+                  return BenchSupport.outcome(
+                      d.request(HttpMethod.PATCH, twinUri(id))
+                          .putHeaders(headers)
+                          .sendBuffer(Buffer.buffer(fillPatch(n).encode())),
+                      resp -> BenchSupport.checkOkWithId(resp, id),
+                      "PATCH /twins/" + id);
                 };
               });
       PhaseStats total = r.stats();
-      double seconds = Math.max(total.lastCompletionNanos - start, 0) / 1e9;
-      double perSecond = total.items / Math.max(seconds, 1e-9);
-      Histogram h = total.latencyMicros;
+      double seconds = total.secondsSince(start);
+      double perSecond = BenchSupport.perSecond(total.items, seconds);
       out.printf(
           Locale.ROOT,
           "fill      : %d of %d twins (patch body %.0f bytes on average, %d clients) in %.2f s%n",
@@ -626,25 +531,13 @@ public final class TwinBench {
           meanBody,
           options.clients(),
           seconds);
-      out.printf(
-          Locale.ROOT,
-          "            %.0f twins/s; p50 %.2f ms, p99 %.2f ms, max %.2f ms; errors %d%n",
-          perSecond,
-          ms(h, 50),
-          ms(h, 99),
-          h.getMaxValue() / 1e3,
-          total.errors);
-      BenchSupport.printClientCpu(out, r.cpu());
-      BenchSupport.printErrors(out, total);
+      BenchSupport.printFigures(out, r, perSecond, "twins/s", "", P50_P99);
       results.put("fill.twins", Long.toString(total.items));
       results.put("fill.seconds", fmt(seconds));
       results.put("fill.perSecond", fmt(perSecond));
       results.put("fill.bodyBytes", fmt(meanBody));
-      results.put("fill.p50Ms", fmt(ms(h, 50)));
-      results.put("fill.p99Ms", fmt(ms(h, 99)));
-      results.put("fill.errors", Long.toString(total.errors));
-      results.put("fill.clientCores", fmt(r.cpu().cores()));
-      results.put("fill.clientLoopBusy", fmt(r.cpu().loopBusy()));
+      BenchSupport.putPercentiles(results, "fill.p", total.latencyMicros, P50_P99);
+      BenchSupport.putErrorsAndCpu(results, "fill", r);
       if (total.errors > 0) {
         return false;
       }
@@ -704,22 +597,16 @@ public final class TwinBench {
                     MultiMap.caseInsensitiveMultiMap().add(HttpHeaders.AUTHORIZATION, token);
                 return i -> {
                   int device = devices.get(i);
-                  return d.request(HttpMethod.GET, twinUri(options.deviceId(device)))
-                      .putHeaders(headers)
-                      .send()
-                      .map(
-                          resp -> {
-                            if (resp.statusCode() == 200 && resp.body() != null) {
-                              twinBytes.addAndGet(resp.body().length());
-                            }
-                            return checkTwin(resp, device, check);
-                          })
-                      .otherwise(BenchSupport::describe)
-                      .map(
-                          f ->
-                              f == null
-                                  ? null
-                                  : "GET /twins/" + options.deviceId(device) + ": " + f);
+                  String id = options.deviceId(device);
+                  return BenchSupport.outcome(
+                      d.request(HttpMethod.GET, twinUri(id)).putHeaders(headers).send(),
+                      resp -> {
+                        if (resp.statusCode() == 200 && resp.body() != null) {
+                          twinBytes.addAndGet(resp.body().length());
+                        }
+                        return checkTwin(resp, device, check);
+                      },
+                      "GET /twins/" + id);
                 };
               });
       PhaseStats total = r.stats();
@@ -746,26 +633,6 @@ public final class TwinBench {
       } catch (RuntimeException e) {
         return "unexpected twin (" + BenchSupport.describe(e) + "): " + BenchSupport.snippet(resp);
       }
-    }
-
-    private void printHeader(boolean openSsl) {
-      out.println(
-          "== Herd twin benchmark (mode "
-              + options.mode().name().toLowerCase(Locale.ROOT)
-              + (options.create() && options.mode() != Mode.CREATE ? ", devices created first" : "")
-              + ") ==");
-      out.println("machine   : " + BenchSupport.machine());
-      out.printf(
-          Locale.ROOT,
-          "hub       : https://%s:%d (hostName %s), TLS %s, HTTP/1.1 keep-alive,"
-              + " client event loops: %d%n",
-          options.host(),
-          hub.httpsPort(),
-          hub.hostName(),
-          openSsl ? "OpenSSL" : "JDK",
-          options.eventLoops());
-      out.println(
-          "ids       : " + options.deviceId(0) + " .. " + options.deviceId(options.devices() - 1));
     }
   }
 }

@@ -20,112 +20,11 @@ const { Registry } = require('azure-iothub');
 // of its own dist/common-core/errors.js, so instanceof only works against that very module.
 const errors = require('azure-iothub/dist/common-core/errors');
 
-const CALL_TIMEOUT_MS = Number.parseInt(process.env.HERD_CALL_TIMEOUT_MS || '', 10) || 10000;
-const SUFFIX = crypto.randomBytes(4).toString('hex');
-const id = (name) => `compat-${SUFFIX}-${name}`;
+const h = require('./compat-harness')({ checkTimeoutFactor: 8 });
+const { CALL_TIMEOUT_MS, SUFFIX, CheckFailure, check, describe, httpStatus, assert, assertEq, timed, sdk, sdkError } = h;
+const id = (name) => `compat-${h.SUFFIX}-${name}`;
 
-// ---------------------------------------------------------------------------------------------------------
-// Tiny check runner
 
-let passed = 0;
-let failed = 0;
-let failCurrent = null; // rejects the running check; used for errors thrown inside SDK callbacks
-
-async function check(name, body) {
-  try {
-    await new Promise((resolve, reject) => {
-      failCurrent = reject;
-      // A backstop for a check that awaits something without a per-call timeout.
-      const guard = setTimeout(() => reject(new CheckFailure('check timed out')), CALL_TIMEOUT_MS * 8);
-      Promise.resolve()
-        .then(body)
-        .then(resolve, reject)
-        .finally(() => clearTimeout(guard));
-    });
-    passed++;
-    console.log(`ok ${name}`);
-  } catch (err) {
-    failed++;
-    console.log(`not ok ${name}: ${describe(err)}`);
-  } finally {
-    failCurrent = null;
-  }
-}
-
-// The SDK parses responses inside Node event callbacks; a throw there (e.g. a body without deviceId) would
-// otherwise kill the process instead of failing the check that caused it.
-process.on('uncaughtException', (err) => {
-  if (failCurrent) failCurrent(err);
-  else process.stderr.write(`uncaught exception outside a check: ${describe(err)}\n`);
-});
-// Nobody reads our results any more (e.g. the parent died): stop instead of failing on every write.
-process.stdout.on('error', () => process.exit(1));
-
-function describe(err) {
-  if (err instanceof CheckFailure) return oneLine(err.message);
-  if (!(err instanceof Error)) return oneLine(String(err));
-  // Node 20 reports a refused dual-stack connect as an AggregateError with an empty message.
-  const inner = Array.isArray(err.errors) && err.errors.length ? ` [${err.errors.map((e) => e.message).join('; ')}]` : '';
-  const status = httpStatus(err) ? ` (HTTP ${httpStatus(err)})` : '';
-  const code = err.code ? ` ${err.code}` : '';
-  const body = err.responseBody ? ` body=${String(err.responseBody).slice(0, 300)}` : '';
-  return oneLine(`${err.name || err.constructor.name}${status}${code}: ${err.message}${inner}${body}`);
-}
-
-const oneLine = (s) => s.replace(/\s*\n\s*/g, ' | ');
-const httpStatus = (err) => (err && err.response && err.response.statusCode) || undefined;
-
-/** A failed expectation of this script, as opposed to an error raised by the SDK. */
-class CheckFailure extends Error {}
-
-function assert(condition, message) {
-  if (!condition) throw new CheckFailure(message);
-}
-
-function assertEq(actual, expected, what) {
-  assert(actual === expected, `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// SDK call helpers
-
-class CallTimeout extends CheckFailure {}
-
-/** Runs one SDK call (returning the SDK's {responseBody, httpResponse} promise) with a timeout. */
-async function sdk(what, fn) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new CallTimeout(`${what} timed out after ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
-  });
-  try {
-    const result = await Promise.race([Promise.resolve().then(fn), timeout]);
-    return result.responseBody;
-  } catch (err) {
-    if (err instanceof CallTimeout) throw err;
-    err.message = `${what}: ${err.message}`;
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Runs an SDK call that must fail with errorClass (and, if given, that HTTP status); returns the error. */
-async function sdkError(what, fn, errorClass, status) {
-  let outcome;
-  try {
-    outcome = await sdk(what, fn);
-  } catch (err) {
-    if (err instanceof CallTimeout) throw err;
-    if (errorClass && !(err instanceof errorClass)) {
-      throw new CheckFailure(`expected ${errorClass.name}, got ${describe(err)}`);
-    }
-    if (status && httpStatus(err) !== status) {
-      throw new CheckFailure(`expected HTTP ${status}, got ${describe(err)}`);
-    }
-    return err;
-  }
-  throw new CheckFailure(`${what}: expected ${errorClass ? errorClass.name : 'an error'}, but it succeeded: ${JSON.stringify(outcome)}`);
-}
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
@@ -152,9 +51,8 @@ function withKey(connectionString, key) {
 async function main() {
   const serviceCs = process.env.HERD_SERVICE_CS;
   if (!serviceCs) {
-    failed++;
-    console.log('not ok environment: HERD_SERVICE_CS is not set');
-    return finish();
+    h.fail('environment', 'HERD_SERVICE_CS is not set');
+    return;
   }
   let badCs = process.env.HERD_BAD_CS;
   if (!badCs) {
@@ -479,16 +377,6 @@ async function main() {
   const left = deletions.length - removed - gone;
   console.log(`# clean-up: deleted ${removed}, already gone ${gone}, could not delete ${left}`);
 
-  return finish();
 }
 
-function finish() {
-  // Exit explicitly: the SDK's keep-alive agent and calls abandoned on timeout would keep Node running.
-  process.stdout.write(`${passed} passed, ${failed} failed\n`, () => process.exit(failed > 0 ? 1 : 0));
-}
-
-main().catch((err) => {
-  failed++;
-  console.log(`not ok harness: ${describe(err)}`);
-  finish();
-});
+h.run(main);

@@ -23,77 +23,15 @@
  * - The public API has no call for PUT /twins/{id} (replace), so it is not exercised here.
  */
 
-const crypto = require('crypto');
 const { Registry } = require('azure-iothub');
 // azure-iothub 1.16.6 neither re-exports its error classes nor uses azure-iot-common: it throws the classes
 // of its own dist/common-core/errors.js, so instanceof only works against that very module.
 const errors = require('azure-iothub/dist/common-core/errors');
 
-const CALL_TIMEOUT_MS = Number.parseInt(process.env.HERD_CALL_TIMEOUT_MS || '', 10) || 10000;
-const SUFFIX = crypto.randomBytes(4).toString('hex');
-const id = (name) => `twin-${SUFFIX}-${name}`;
+const h = require('./compat-harness')({ checkTimeoutFactor: 10, show: (v) => show(v) });
+const { CALL_TIMEOUT_MS, SUFFIX, CheckFailure, check, describe, httpStatus, assert, assertEq, timed, sdk, sdkError } = h;
+const id = (name) => `twin-${h.SUFFIX}-${name}`;
 
-// ---------------------------------------------------------------------------------------------------------
-// Tiny check runner
-
-let passed = 0;
-let failed = 0;
-let failCurrent = null; // rejects the running check; used for errors thrown inside SDK callbacks
-
-async function check(name, body) {
-  try {
-    await new Promise((resolve, reject) => {
-      failCurrent = reject;
-      // A backstop for a check that awaits something without a per-call timeout.
-      const guard = setTimeout(() => reject(new CheckFailure('check timed out')), CALL_TIMEOUT_MS * 10);
-      Promise.resolve()
-        .then(body)
-        .then(resolve, reject)
-        .finally(() => clearTimeout(guard));
-    });
-    passed++;
-    console.log(`ok ${name}`);
-  } catch (err) {
-    failed++;
-    console.log(`not ok ${name}: ${describe(err)}`);
-  } finally {
-    failCurrent = null;
-  }
-}
-
-// The SDK builds Twin objects inside Node event callbacks; a throw there (e.g. a 200 without a JSON body, so
-// that `new Twin('')` throws) would otherwise kill the process instead of failing the check that caused it.
-process.on('uncaughtException', (err) => {
-  if (failCurrent) failCurrent(err);
-  else process.stderr.write(`uncaught exception outside a check: ${describe(err)}\n`);
-});
-// Nobody reads our results any more (e.g. the parent died): stop instead of failing on every write.
-process.stdout.on('error', () => process.exit(1));
-
-function describe(err) {
-  if (err instanceof CheckFailure) return oneLine(err.message);
-  if (!(err instanceof Error)) return oneLine(String(err));
-  // Node 20 reports a refused dual-stack connect as an AggregateError with an empty message.
-  const inner = Array.isArray(err.errors) && err.errors.length ? ` [${err.errors.map((e) => e.message).join('; ')}]` : '';
-  const status = httpStatus(err) ? ` (HTTP ${httpStatus(err)})` : '';
-  const code = err.code ? ` ${err.code}` : '';
-  const body = err.responseBody ? ` body=${String(err.responseBody).slice(0, 300)}` : '';
-  return oneLine(`${err.name || err.constructor.name}${status}${code}: ${err.message}${inner}${body}`);
-}
-
-const oneLine = (s) => s.replace(/\s*\n\s*/g, ' | ');
-const httpStatus = (err) => (err && err.response && err.response.statusCode) || undefined;
-
-/** A failed expectation of this script, as opposed to an error raised by the SDK. */
-class CheckFailure extends Error {}
-
-function assert(condition, message) {
-  if (!condition) throw new CheckFailure(message);
-}
-
-function assertEq(actual, expected, what) {
-  assert(actual === expected, `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-}
 
 /** JSON with sorted object keys, for order-insensitive deep comparison. */
 function canonical(value) {
@@ -135,60 +73,12 @@ function assertNumber(value, what) {
   assert(typeof value === 'number' && Number.isFinite(value), `${what}: expected a number, got ${JSON.stringify(value)}`);
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// SDK call helpers
-
-class CallTimeout extends CheckFailure {}
-
-/** Runs one SDK call (returning a promise) with a timeout; returns what the promise resolved to. */
-async function timed(what, fn) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new CallTimeout(`${what} timed out after ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([Promise.resolve().then(fn), timeout]);
-  } catch (err) {
-    if (err instanceof CallTimeout) throw err;
-    if (err instanceof Error) err.message = `${what}: ${err.message}`;
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** A Registry call: the promise resolves to {responseBody, httpResponse}; returns responseBody. */
-async function sdk(what, fn) {
-  const outcome = await timed(what, fn);
-  assert(outcome && typeof outcome === 'object' && 'responseBody' in outcome, `${what}: unexpected result ${String(outcome)}`);
-  return outcome.responseBody;
-}
 
 /** A Twin object call (get/update): the promise resolves to {result, message}; returns result. */
 async function twinCall(what, fn) {
   const outcome = await timed(what, fn);
   assert(outcome && typeof outcome === 'object' && 'result' in outcome, `${what}: unexpected result ${String(outcome)}`);
   return outcome.result;
-}
-
-/** Runs an SDK call that must fail with errorClass (and, if given, that HTTP status); returns the error. */
-async function sdkError(what, fn, errorClass, status) {
-  let outcome;
-  try {
-    outcome = await timed(what, fn);
-  } catch (err) {
-    if (err instanceof CallTimeout) throw err;
-    if (err instanceof CheckFailure) throw err;
-    if (errorClass && !(err instanceof errorClass)) {
-      throw new CheckFailure(`expected ${errorClass.name}, got ${describe(err)}`);
-    }
-    if (status && httpStatus(err) !== status) {
-      throw new CheckFailure(`expected HTTP ${status}, got ${describe(err)}`);
-    }
-    return err;
-  }
-  const got = outcome && (outcome.responseBody || outcome.result);
-  throw new CheckFailure(`${what}: expected ${errorClass ? errorClass.name : 'an error'}, but it succeeded: ${show(got)}`);
 }
 
 /** {l1:{l2:{...{l<depth>: leaf}}}}: an object nesting `depth` levels below the object it is put in. */
@@ -204,9 +94,8 @@ function nested(depth, leaf) {
 async function main() {
   const serviceCs = process.env.HERD_SERVICE_CS;
   if (!serviceCs) {
-    failed++;
-    console.log('not ok environment: HERD_SERVICE_CS is not set');
-    return finish();
+    h.fail('environment', 'HERD_SERVICE_CS is not set');
+    return;
   }
   console.log(`# device ids start with twin-${SUFFIX}-; per-call timeout ${CALL_TIMEOUT_MS} ms`);
 
@@ -470,16 +359,6 @@ async function main() {
   const left = deletions.length - removed - gone;
   console.log(`# clean-up: deleted ${removed}, already gone ${gone}, could not delete ${left}`);
 
-  return finish();
 }
 
-function finish() {
-  // Exit explicitly: the SDK's keep-alive agent and calls abandoned on timeout would keep Node running.
-  process.stdout.write(`${passed} passed, ${failed} failed\n`, () => process.exit(failed > 0 ? 1 : 0));
-}
-
-main().catch((err) => {
-  failed++;
-  console.log(`not ok harness: ${describe(err)}`);
-  finish();
-});
+h.run(main);

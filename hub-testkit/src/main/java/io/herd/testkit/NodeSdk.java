@@ -49,6 +49,7 @@ import org.slf4j.helpers.NOPLoggerFactory;
  * }</pre>
  */
 public final class NodeSdk {
+  private static final String HARNESS = "compat-harness.js";
 
   /**
    * System property or environment variable (checked in that order) naming the install directory to
@@ -167,6 +168,8 @@ public final class NodeSdk {
     }
     Path target = home.resolve("scripts").resolve(name);
     try {
+      // Every compatibility script requires the shared check runner beside it.
+      writeIfChanged(target.resolveSibling(HARNESS), resource(HARNESS));
       writeIfChanged(target, resource(name));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot copy script " + name + " to " + target, e);

@@ -1,0 +1,66 @@
+package io.herd.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class ServeSettingsTest {
+  @TempDir Path dir;
+
+  private HubConfig config(Map<String, String> env, String... args) throws Exception {
+    Main.Serve serve = new Main.Serve();
+    new CommandLine(serve).parseArgs(args);
+    return HubConfig.fromJson(serve.settings(env));
+  }
+
+  @Test
+  void defaultsMatchTheDocumentation() throws Exception {
+    Path empty = Files.writeString(dir.resolve("empty.json"), "{}");
+    HubConfig c = config(Map.of(), "--config", empty.toString());
+    assertThat(c.dataDir()).isEqualTo(Path.of("./data").toAbsolutePath().normalize());
+    assertThat(c.hostName()).isEqualTo("localhost");
+    assertThat(c.httpsPort()).isEqualTo(443);
+    assertThat(c.mqttPort()).isEqualTo(8883);
+    assertThat(c.amqpPort()).isEqualTo(5671);
+    assertThat(c.pgUrl()).isNull();
+    assertThat(c.fallbackHttpsPort()).isEqualTo(8443);
+  }
+
+  @Test
+  void flagsWinOverTheEnvironmentWhichWinsOverTheFile() throws Exception {
+    Path file =
+        Files.writeString(
+            dir.resolve("herd.json"),
+            "{\"hostName\":\"from-file\",\"httpsPort\":1001,\"mqttPort\":1002,\"amqpPort\":1003}");
+    Map<String, String> env =
+        Map.of(
+            "HERD_HTTPS_PORT",
+            "2001",
+            "HERD_MQTT_PORT",
+            "2002",
+            "HERD_PG_URL",
+            "postgresql://h/db");
+    HubConfig c = config(env, "--config", file.toString(), "--https-port", "3001");
+    assertThat(c.hostName()).isEqualTo("from-file");
+    assertThat(c.httpsPort()).isEqualTo(3001);
+    assertThat(c.mqttPort()).isEqualTo(2002);
+    assertThat(c.amqpPort()).isEqualTo(1003);
+    assertThat(c.pgUrl()).isEqualTo("postgresql://h/db");
+  }
+
+  @Test
+  void badSettingsSayWhat() {
+    assertThatThrownBy(() -> config(Map.of("HERD_MQTT_PORT", "lots")))
+        .hasMessageContaining("mqttPort must be a number");
+    assertThatThrownBy(() -> config(Map.of(), "--https-port", "70000"))
+        .hasMessageContaining("https-port must be 0..65535");
+    assertThatThrownBy(() -> config(Map.of(), "--tls-cert", "/x.pem"))
+        .hasMessageContaining("--tls-cert and --tls-key go together");
+  }
+}

@@ -127,6 +127,20 @@ module.exports = function harness(options = {}) {
     console.log(`not ok ${name}: ${oneLine(message)}`);
   }
 
+  /**
+   * Best-effort clean-up, not a check: a hub that failed above may also fail here. Deleting a
+   * device deletes its modules and twins too.
+   */
+  async function deleteDevices(registry, deviceIds, notFoundClass) {
+    const deletions = await Promise.allSettled(
+      [...deviceIds].map((deviceId) => sdk(`delete ${deviceId}`, () => registry.delete(deviceId))),
+    );
+    const removed = deletions.filter((d) => d.status === 'fulfilled').length;
+    const gone = deletions.filter((d) => d.status === 'rejected' && d.reason instanceof notFoundClass).length;
+    const left = deletions.length - removed - gone;
+    console.log(`# clean-up: deleted ${removed}, already gone ${gone}, could not delete ${left}`);
+  }
+
   function finish() {
     // Exit explicitly: the SDK's keep-alive agent and calls abandoned on timeout would keep Node running.
     process.stdout.write(`${passed} passed, ${failed} failed\n`, () => process.exit(failed > 0 ? 1 : 0));
@@ -155,6 +169,7 @@ module.exports = function harness(options = {}) {
     sdk,
     sdkError,
     fail,
+    deleteDevices,
     run,
   };
 };

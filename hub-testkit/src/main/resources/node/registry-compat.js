@@ -370,12 +370,7 @@ async function main() {
     await sdkError('create', () => ro.create({ deviceId }), errors.UnauthorizedError, 401);
   });
 
-  // Clean-up is best effort and not a check: a hub that failed above may also fail here.
-  const deletions = await Promise.allSettled([...touched].map((deviceId) => sdk(`delete ${deviceId}`, () => registry.delete(deviceId))));
-  const removed = deletions.filter((d) => d.status === 'fulfilled').length;
-  const gone = deletions.filter((d) => d.status === 'rejected' && d.reason instanceof errors.DeviceNotFoundError).length;
-  const left = deletions.length - removed - gone;
-  console.log(`# clean-up: deleted ${removed}, already gone ${gone}, could not delete ${left}`);
+  await h.deleteDevices(registry, touched, errors.DeviceNotFoundError);
 
 }
 

@@ -351,13 +351,7 @@ async function main() {
     assert(!has(desiredOf(twin), 'old'), `desired properties survived delete and re-create: ${show(twin)}`);
   });
 
-  // Clean-up is best effort and not a check: a hub that failed above may also fail here. Deleting a device
-  // deletes its module identities and twins.
-  const deletions = await Promise.allSettled([...touched].map((deviceId) => sdk(`delete ${deviceId}`, () => registry.delete(deviceId))));
-  const removed = deletions.filter((d) => d.status === 'fulfilled').length;
-  const gone = deletions.filter((d) => d.status === 'rejected' && d.reason instanceof errors.DeviceNotFoundError).length;
-  const left = deletions.length - removed - gone;
-  console.log(`# clean-up: deleted ${removed}, already gone ${gone}, could not delete ${left}`);
+  await h.deleteDevices(registry, touched, errors.DeviceNotFoundError);
 
 }
 

@@ -115,7 +115,7 @@ public final class TwinBench {
           --create-clients N    concurrent bulk-create requests (default 8)
           --clients N           concurrent PATCH requests (default 64)
           --seconds N           patch: measured window (default 20)
-          --warmup-seconds N    patch: warm-up excluded from figures (default 3)
+          --warmup-seconds N    patch: warm-up excluded from figures (default 10)
           --verify N            twins read back with GET /twins/{id} afterwards (default 50)
           --prefix P            device id prefix (default bench-<random>; required without
                                 --create in modes patch and fill, to name existing devices)
@@ -158,7 +158,7 @@ public final class TwinBench {
               BenchSupport.intArg(values, "create-clients", 8, 1, 1_000),
               BenchSupport.intArg(values, "clients", 64, 1, 5_000),
               BenchSupport.intArg(values, "seconds", 20, 1, 3_600),
-              BenchSupport.intArg(values, "warmup-seconds", 3, 0, 600),
+              BenchSupport.intArg(values, "warmup-seconds", 10, 0, 600),
               BenchSupport.intArg(values, "verify", 50, 0, 100_000),
               prefix != null ? prefix : BenchSupport.randomPrefix(),
               BenchSupport.stringArg(values, "host", "127.0.0.1"),

@@ -41,6 +41,26 @@ public record Device(
         .encodeToString(Long.toString(version).getBytes(StandardCharsets.US_ASCII));
   }
 
+  /** A copy with other connection fields; the version (and so the etag) stays. */
+  public Device withConnection(
+      ConnectionState state, Instant stateUpdatedTime, Instant lastActivity) {
+    return new Device(
+        deviceId,
+        generationId,
+        version,
+        status,
+        statusReason,
+        statusUpdatedTime,
+        state,
+        stateUpdatedTime,
+        lastActivity,
+        cloudToDeviceMessageCount,
+        authentication,
+        iotEdge,
+        deviceScope,
+        parentScopes);
+  }
+
   public boolean enabled() {
     return status == DeviceStatus.ENABLED;
   }

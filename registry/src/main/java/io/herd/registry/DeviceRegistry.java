@@ -3,6 +3,7 @@ package io.herd.registry;
 import io.herd.registry.internal.DeviceRegistryImpl;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -56,6 +57,17 @@ public interface DeviceRegistry {
   Future<Void> deleteModule(String deviceId, String moduleId, String ifMatch);
 
   RegistryStatistics statistics();
+
+  /**
+   * Records that a device ({@code moduleId} null) or module connected or disconnected, and makes
+   * that its last activity too. Memory only: connections do not outlive the process, so after a
+   * restart every identity starts Disconnected. Listeners see the identity with the new state.
+   * Unknown identities are ignored.
+   */
+  void connectionChanged(String deviceId, String moduleId, ConnectionState state, Instant at);
+
+  /** Records activity of a connected device or module (lastActivityTime); memory only. */
+  void activity(String deviceId, String moduleId, Instant at);
 
   /** Calls the consumers with every identity (a snapshot, any order). */
   void forEachIdentity(Consumer<Device> devices, Consumer<Module> modules);

@@ -18,4 +18,20 @@ public record Module(
   public String etag() {
     return Device.etagOf(version);
   }
+
+  /** A copy with other connection fields; the version (and so the etag) stays. */
+  public Module withConnection(
+      ConnectionState state, Instant stateUpdatedTime, Instant lastActivity) {
+    return new Module(
+        deviceId,
+        moduleId,
+        managedBy,
+        generationId,
+        version,
+        state,
+        stateUpdatedTime,
+        lastActivity,
+        cloudToDeviceMessageCount,
+        authentication);
+  }
 }

@@ -86,6 +86,63 @@ public final class SasAuthenticator {
     return new Verified(token, policy);
   }
 
+  /**
+   * Authenticates a device or module connection (MQTT or AMQP password, HTTPS device requests): a
+   * token signed with the identity's own key (no {@code skn}), or with a shared access policy that
+   * has DeviceConnect. The audience must name this hub (or {@code requestHost}) and cover {@code
+   * /devices/{deviceId}} (and {@code /modules/{moduleId}}).
+   *
+   * @param authentication the identity's credentials, null when the identity does not exist
+   * @return the token's expiry in unix seconds, when the connection it opened must end
+   * @throws io.herd.core.HubException 401 IotHubUnauthorizedAccess saying why
+   */
+  public long authenticateDevice(
+      String token,
+      String deviceId,
+      String moduleId,
+      Authentication authentication,
+      String requestHost) {
+    SasToken t = SasToken.parse(token);
+    String who = moduleId == null ? "device '" + deviceId + "'" : "module '" + moduleId + "'";
+    if (t.keyName() == null) {
+      if (authentication == null) {
+        throw SasToken.unauthorized(who + " is not registered");
+      }
+      if (authentication.type() != AuthenticationType.SAS) {
+        throw SasToken.unauthorized(
+            who + " authenticates with X.509 certificates, not shared access keys");
+      }
+      if (!signatureMatches(t, authentication.primaryKey())
+          && !signatureMatches(t, authentication.secondaryKey())) {
+        throw SasToken.unauthorized("the signature does not match the keys of " + who);
+      }
+    } else {
+      AccessPolicy policy =
+          policies
+              .find(t.keyName())
+              .orElseThrow(
+                  () ->
+                      SasToken.unauthorized("no shared access policy named '" + t.keyName() + "'"));
+      if (!policy.permissions().contains(Permission.DEVICE_CONNECT)) {
+        throw SasToken.unauthorized("policy '" + policy.name() + "' does not grant DeviceConnect");
+      }
+      if (!signatureMatches(t, policy.primaryKey())
+          && !signatureMatches(t, policy.secondaryKey())) {
+        throw SasToken.unauthorized("the signature does not match policy '" + policy.name() + "'");
+      }
+      if (authentication == null) {
+        throw SasToken.unauthorized(who + " is not registered");
+      }
+    }
+    long now = clock.millis() / 1000;
+    if (t.expiry() + MAX_CLOCK_SKEW_SECONDS < now) {
+      throw SasToken.unauthorized("the token expired at " + t.expiry() + " (unix seconds)");
+    }
+    String path = "/devices/" + deviceId + (moduleId == null ? "" : "/modules/" + moduleId);
+    checkAudience(t.resource(), requestHost, path);
+    return t.expiry();
+  }
+
   /** Whether {@code token} was signed with {@code base64Key}. */
   public static boolean signatureMatches(SasToken token, String base64Key) {
     if (base64Key == null) {

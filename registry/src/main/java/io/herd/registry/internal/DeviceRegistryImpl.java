@@ -510,21 +510,38 @@ public final class DeviceRegistryImpl implements DeviceRegistry {
     return onOwner(store.apply(changes))
         .onSuccess(
             v -> {
+              List<IdentityChange> visible = new ArrayList<>(changes.size());
               for (IdentityChange c : changes) {
-                publish(c);
+                visible.add(publish(c));
               }
-              for (IdentityChange c : changes) {
-                for (Consumer<IdentityChange> l : listeners) {
-                  l.accept(c);
-                }
+              for (IdentityChange c : visible) {
+                notifyListeners(c);
               }
             });
   }
 
-  private void publish(IdentityChange change) {
+  private void notifyListeners(IdentityChange c) {
+    for (Consumer<IdentityChange> l : listeners) {
+      l.accept(c);
+    }
+  }
+
+  /**
+   * Makes a committed change visible and returns it as readers see it: connection fields live in
+   * memory only and may have moved on while the change was being committed, so they are kept.
+   */
+  private IdentityChange publish(IdentityChange change) {
     if (change instanceof IdentityChange.PutDevice p) {
-      Device old = devices.put(p.device().deviceId(), p.device());
-      count(old, p.device());
+      Device next = p.device();
+      Device live = devices.get(next.deviceId());
+      if (live != null && live.generationId().equals(next.generationId())) {
+        next =
+            next.withConnection(
+                live.connectionState(), live.connectionStateUpdatedTime(), live.lastActivityTime());
+      }
+      Device old = devices.put(next.deviceId(), next);
+      count(old, next);
+      return new IdentityChange.PutDevice(next);
     } else if (change instanceof IdentityChange.DeleteDevice d) {
       Device old = devices.remove(d.deviceId());
       count(old, null);
@@ -535,10 +552,17 @@ public final class DeviceRegistryImpl implements DeviceRegistry {
     } else if (change instanceof IdentityChange.PutModule p) {
       Module m = p.module();
       Map<String, Module> next = new LinkedHashMap<>(modules.getOrDefault(m.deviceId(), Map.of()));
+      Module live = next.get(m.moduleId());
+      if (live != null && live.generationId().equals(m.generationId())) {
+        m =
+            m.withConnection(
+                live.connectionState(), live.connectionStateUpdatedTime(), live.lastActivityTime());
+      }
       if (next.put(m.moduleId(), m) == null) {
         moduleCount.incrementAndGet();
       }
       modules.put(m.deviceId(), Map.copyOf(next));
+      return new IdentityChange.PutModule(m);
     } else if (change instanceof IdentityChange.DeleteModule d) {
       Map<String, Module> next = new LinkedHashMap<>(modules.getOrDefault(d.deviceId(), Map.of()));
       if (next.remove(d.moduleId()) != null) {
@@ -550,6 +574,66 @@ public final class DeviceRegistryImpl implements DeviceRegistry {
         modules.put(d.deviceId(), Map.copyOf(next));
       }
     }
+    return change;
+  }
+
+  @Override
+  public void connectionChanged(
+      String deviceId, String moduleId, ConnectionState state, Instant at) {
+    // On the owner context, so that connection changes and committed changes never interleave.
+    owner.runOnContext(v -> setConnection(deviceId, moduleId, state, at, true));
+  }
+
+  @Override
+  public void activity(String deviceId, String moduleId, Instant at) {
+    owner.runOnContext(v -> setConnection(deviceId, moduleId, null, at, false));
+  }
+
+  /** {@code state} null keeps the current state and only moves lastActivityTime forward. */
+  private void setConnection(
+      String deviceId, String moduleId, ConnectionState state, Instant at, boolean stateChange) {
+    Instant time = at.minusNanos(at.getNano() % 100);
+    IdentityChange change;
+    if (moduleId == null) {
+      Device d = devices.get(deviceId);
+      if (d == null) {
+        return;
+      }
+      Device next =
+          d.withConnection(
+              stateChange ? state : d.connectionState(),
+              stateChange ? time : d.connectionStateUpdatedTime(),
+              later(d.lastActivityTime(), time));
+      if (next.equals(d)) {
+        return;
+      }
+      devices.put(deviceId, next);
+      count(d, next);
+      change = new IdentityChange.PutDevice(next);
+    } else {
+      Map<String, Module> ms = modules.get(deviceId);
+      Module m = ms == null ? null : ms.get(moduleId);
+      if (m == null) {
+        return;
+      }
+      Module next =
+          m.withConnection(
+              stateChange ? state : m.connectionState(),
+              stateChange ? time : m.connectionStateUpdatedTime(),
+              later(m.lastActivityTime(), time));
+      if (next.equals(m)) {
+        return;
+      }
+      Map<String, Module> copy = new LinkedHashMap<>(ms);
+      copy.put(moduleId, next);
+      modules.put(deviceId, Map.copyOf(copy));
+      change = new IdentityChange.PutModule(next);
+    }
+    notifyListeners(change);
+  }
+
+  private static Instant later(Instant a, Instant b) {
+    return a == null || b.isAfter(a) ? b : a;
   }
 
   private void count(Device old, Device now) {

@@ -17,8 +17,12 @@ public record TwinChange(Kind kind, TwinKey key, JsonObject patch, Twin twin) {
     TAGS,
     DESIRED,
     REPORTED,
-    /** Connection state or another registry field changed. */
+    /** A registry field other than the connection state changed (status, etag, activity). */
     IDENTITY,
+    /** The device or module connected (connectionState became Connected). */
+    CONNECTED,
+    /** The device or module disconnected (connectionState became Disconnected). */
+    DISCONNECTED,
     DELETED
   }
 }

@@ -29,6 +29,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -185,7 +186,14 @@ public final class ShardedTwinStore implements TwinStore {
     }
     Twin next = current.withIdentity(identity);
     batch.replaceQuietly(current.key(), next);
-    batch.event(new TwinChange(TwinChange.Kind.IDENTITY, current.key(), null, next));
+    TwinChange.Kind kind = TwinChange.Kind.IDENTITY;
+    if (!Objects.equals(current.identity().connectionState(), identity.connectionState())) {
+      kind =
+          "Connected".equals(identity.connectionState())
+              ? TwinChange.Kind.CONNECTED
+              : TwinChange.Kind.DISCONNECTED;
+    }
+    batch.event(new TwinChange(kind, current.key(), null, next));
     return next;
   }
 

@@ -1,5 +1,14 @@
 package io.herd.server;
 
+import io.herd.adapter.common.AdapterServices;
+import io.herd.adapter.common.DeviceAuthenticator;
+import io.herd.adapter.common.DeviceSessions;
+import io.herd.adapter.common.LiveEventStream;
+import io.herd.adapter.common.X509Verifier;
+import io.herd.adapter.mqtt.MqttAdapter;
+import io.herd.adapter.mqtt.MqttConfig;
+import io.herd.core.ErrorCode;
+import io.herd.core.HubException;
 import io.herd.core.pg.Migration;
 import io.herd.core.pg.SchemaMigrator;
 import io.herd.registry.AccessPolicies;
@@ -31,6 +40,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.NetServerOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.PrometheusScrapingHandler;
@@ -59,6 +69,9 @@ public final class Hub implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Hub.class);
   private static final int POOL_SIZE = 20;
 
+  /** Telemetry messages the live events stream keeps for readers that reconnect. */
+  private static final int EVENTS_RETAINED = 10_000;
+
   /**
    * One event loop per core. Twin changes hop between the request's loop and the twin's shard; with
    * more loops than cores every hop is also a context switch.
@@ -78,6 +91,11 @@ public final class Hub implements AutoCloseable {
   private TlsMaterial tls;
   private String httpsDeployment;
   private int httpsPort;
+  private int mqttPort;
+  private int mqttPlainPort = -1;
+  private MqttAdapter mqtt;
+  private DeviceSessions sessions;
+  private LiveEventStream events;
 
   private Hub(HubConfig config) {
     this.config = config;
@@ -178,7 +196,45 @@ public final class Hub implements AutoCloseable {
 
     SasAuthenticator authenticator =
         new SasAuthenticator(policies, config.hostName(), Clock.systemUTC());
-    ServiceApi api = new ServiceApi(registry, twins, authenticator);
+    HubConfig.DeviceLimits limits = config.devices();
+    events = new LiveEventStream(EVENTS_RETAINED);
+    sessions = new DeviceSessions(registry, Clock.systemUTC(), limits.maxConnections());
+    X509Verifier x509 =
+        (deviceId, moduleId, chain) -> {
+          throw new HubException(
+              ErrorCode.IOT_HUB_UNAUTHORIZED_ACCESS,
+              "Unauthorized: X.509 device authentication is not available yet");
+        };
+    AdapterServices adapterServices =
+        new AdapterServices(
+            new DeviceAuthenticator(registry, authenticator, x509, Clock.systemUTC()),
+            sessions,
+            registry,
+            twins,
+            events,
+            Clock.systemUTC());
+    MqttConfig mqttConfig =
+        new MqttConfig(
+            limits.mqttMaxMessageBytes(), limits.mqttMaxInflight(), limits.deviceMessageRate(), 10);
+    mqttPort = freePortIfZero(config.mqttPort());
+    List<NetServerOptions> mqttListeners = new ArrayList<>();
+    mqttListeners.add(
+        ServerTls.apply(mqttServerOptions(mqttPort), tls, /* requestClientCertificates= */ true));
+    if (limits.mqttPlainPort() >= 0) {
+      mqttPlainPort = freePortIfZero(limits.mqttPlainPort());
+      mqttListeners.add(mqttServerOptions(mqttPlainPort));
+    }
+    mqtt =
+        Future.await(
+            MqttAdapter.start(vertx, mqttConfig, adapterServices, mqttListeners, EVENT_LOOPS));
+    LOG.info(
+        "MQTT listening [tls-port: {}, plain-port: {}, websocket: https {}{}]",
+        mqttPort,
+        mqttPlainPort < 0 ? "off" : mqttPlainPort,
+        "port",
+        MqttAdapter.WEBSOCKET_PATH);
+
+    ServiceApi api = new ServiceApi(registry, twins, authenticator, events);
     var scrape = PrometheusScrapingHandler.create(metrics);
 
     httpsPort = choosePort(config.httpsPort(), config.fallbackHttpsPort());
@@ -189,13 +245,20 @@ public final class Hub implements AutoCloseable {
             .setIdleTimeout(600)
             .setIdleTimeoutUnit(TimeUnit.SECONDS)
             .setCompressionSupported(false)
-            .setTcpNoDelay(true);
-    ServerTls.apply(httpOptions, tls);
+            .setTcpNoDelay(true)
+            .setWebSocketSubProtocols(List.of(MqttAdapter.WEBSOCKET_SUBPROTOCOL))
+            .setMaxWebSocketFrameSize(MqttAdapter.maxWebSocketBytes(mqttConfig))
+            .setMaxWebSocketMessageSize(MqttAdapter.maxWebSocketBytes(mqttConfig));
+    ServerTls.apply(httpOptions, tls, /* requestClientCertificates= */ true);
     int instances = EVENT_LOOPS;
     httpsDeployment =
         Future.await(
             vertx.deployVerticle(
-                () -> new HttpsVerticle(httpOptions, v -> api.router(v, ready::get, scrape)),
+                () ->
+                    new HttpsVerticle(
+                        httpOptions,
+                        v -> api.router(v, ready::get, scrape),
+                        mqtt.webSocketHandler()),
                 new DeploymentOptions().setInstances(instances)));
 
     HubInfoFile.write(
@@ -203,7 +266,7 @@ public final class Hub implements AutoCloseable {
         HubInfoFile.content(
             config.hostName(),
             httpsPort,
-            config.mqttPort(),
+            mqttPort,
             config.amqpPort(),
             tls.caCertificate(),
             policies));
@@ -215,6 +278,24 @@ public final class Hub implements AutoCloseable {
         config.dataDir(),
         registry.statistics().totalDeviceCount(),
         (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  private NetServerOptions mqttServerOptions(int port) {
+    return new NetServerOptions()
+        .setHost(config.bindHost())
+        .setPort(port)
+        .setTcpNoDelay(true)
+        .setAcceptBacklog(4096);
+  }
+
+  /** Every listener instance must share one port, so a 0 (any) is resolved once here. */
+  private static int freePortIfZero(int port) throws IOException {
+    if (port != 0) {
+      return port;
+    }
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
   }
 
   /** The configured port, or the fallback when the process may not bind it. */
@@ -245,6 +326,26 @@ public final class Hub implements AutoCloseable {
 
   public int httpsPort() {
     return httpsPort;
+  }
+
+  /** The MQTT-over-TLS port. */
+  public int mqttPort() {
+    return mqttPort;
+  }
+
+  /** The plain MQTT port, -1 when there is none. */
+  public int mqttPlainPort() {
+    return mqttPlainPort;
+  }
+
+  /** Live device connections: the internal API for direct methods and cloud-to-device. */
+  public DeviceSessions sessions() {
+    return sessions;
+  }
+
+  /** The built-in events endpoint. */
+  public LiveEventStream events() {
+    return events;
   }
 
   public boolean isReady() {
@@ -282,6 +383,9 @@ public final class Hub implements AutoCloseable {
     try {
       if (httpsDeployment != null) {
         Future.await(vertx.undeploy(httpsDeployment));
+      }
+      if (mqtt != null) {
+        Future.await(mqtt.close());
       }
       if (pool != null) {
         Future.await(pool.close());

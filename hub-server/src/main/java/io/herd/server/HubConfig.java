@@ -14,6 +14,7 @@ import java.util.Map;
  * @param tlsCert PEM certificate chain to serve instead of the generated one (with tlsKey)
  * @param bindHost address the listeners bind to
  * @param fallbackHttpsPort used when the HTTPS port needs privileges the process lacks
+ * @param devices limits of the device endpoints
  */
 public record HubConfig(
     Path dataDir,
@@ -25,20 +26,66 @@ public record HubConfig(
     Path tlsCert,
     Path tlsKey,
     String bindHost,
-    int fallbackHttpsPort) {
+    int fallbackHttpsPort,
+    DeviceLimits devices) {
+
+  /**
+   * Device endpoint settings.
+   *
+   * @param mqttPlainPort plain-TCP MQTT listener, -1 (the default) for none
+   * @param mqttMaxMessageBytes largest device message (IoT Hub: 256 KB)
+   * @param mqttMaxInflight QoS 1 messages and twin requests in process per connection
+   * @param maxConnections device connections of this hub process
+   * @param deviceMessageRate telemetry messages per second and device, 0 for no limit
+   */
+  public record DeviceLimits(
+      int mqttPlainPort,
+      int mqttMaxMessageBytes,
+      int mqttMaxInflight,
+      int maxConnections,
+      int deviceMessageRate) {
+    public DeviceLimits {
+      if (mqttPlainPort < -1 || mqttPlainPort > 65535) {
+        throw new IllegalArgumentException(
+            "mqtt-plain-port must be 0..65535 (or -1 for none), got " + mqttPlainPort);
+      }
+      positive("mqtt-max-message-bytes", mqttMaxMessageBytes);
+      positive("mqtt-max-inflight", mqttMaxInflight);
+      positive("max-connections", maxConnections);
+      if (deviceMessageRate < 0) {
+        throw new IllegalArgumentException(
+            "device-message-rate must be 0 (no limit) or more, got " + deviceMessageRate);
+      }
+    }
+
+    public static DeviceLimits defaults() {
+      return new DeviceLimits(-1, 256 * 1024, 64, 100_000, 0);
+    }
+
+    private static void positive(String name, int v) {
+      if (v < 1) {
+        throw new IllegalArgumentException(name + " must be positive, got " + v);
+      }
+    }
+  }
 
   /** Setting names as used in the config file; env var is HERD_ + upper snake case. */
   public static final Map<String, String> ENV =
-      Map.of(
-          "dataDir", "HERD_DATA_DIR",
-          "hostName", "HERD_HOST_NAME",
-          "httpsPort", "HERD_HTTPS_PORT",
-          "mqttPort", "HERD_MQTT_PORT",
-          "amqpPort", "HERD_AMQP_PORT",
-          "pgUrl", "HERD_PG_URL",
-          "tlsCert", "HERD_TLS_CERT",
-          "tlsKey", "HERD_TLS_KEY",
-          "bindHost", "HERD_BIND_HOST");
+      Map.ofEntries(
+          Map.entry("dataDir", "HERD_DATA_DIR"),
+          Map.entry("hostName", "HERD_HOST_NAME"),
+          Map.entry("httpsPort", "HERD_HTTPS_PORT"),
+          Map.entry("mqttPort", "HERD_MQTT_PORT"),
+          Map.entry("amqpPort", "HERD_AMQP_PORT"),
+          Map.entry("pgUrl", "HERD_PG_URL"),
+          Map.entry("tlsCert", "HERD_TLS_CERT"),
+          Map.entry("tlsKey", "HERD_TLS_KEY"),
+          Map.entry("bindHost", "HERD_BIND_HOST"),
+          Map.entry("mqttPlainPort", "HERD_MQTT_PLAIN_PORT"),
+          Map.entry("mqttMaxMessageBytes", "HERD_MQTT_MAX_MESSAGE_BYTES"),
+          Map.entry("mqttMaxInflight", "HERD_MQTT_MAX_INFLIGHT"),
+          Map.entry("maxConnections", "HERD_MAX_CONNECTIONS"),
+          Map.entry("deviceMessageRate", "HERD_DEVICE_MESSAGE_RATE"));
 
   public HubConfig {
     if (hostName == null || hostName.isBlank() || hostName.contains("/")) {
@@ -52,6 +99,9 @@ public record HubConfig(
     }
     if (pgUrl != null && pgUrl.isBlank()) {
       pgUrl = null;
+    }
+    if (devices == null) {
+      devices = DeviceLimits.defaults();
     }
   }
 
@@ -75,7 +125,13 @@ public record HubConfig(
         tlsCert == null ? null : Path.of(tlsCert).toAbsolutePath(),
         tlsKey == null ? null : Path.of(tlsKey).toAbsolutePath(),
         j.getString("bindHost", "0.0.0.0"),
-        intOf(j, "fallbackHttpsPort", 8443));
+        intOf(j, "fallbackHttpsPort", 8443),
+        new DeviceLimits(
+            intOf(j, "mqttPlainPort", -1),
+            intOf(j, "mqttMaxMessageBytes", 256 * 1024),
+            intOf(j, "mqttMaxInflight", 64),
+            intOf(j, "maxConnections", 100_000),
+            intOf(j, "deviceMessageRate", 0)));
   }
 
   private static int intOf(JsonObject j, String key, int dflt) {

@@ -88,6 +88,35 @@ public final class Main implements Callable<Integer> {
         description = "Address to listen on, default 0.0.0.0 (HERD_BIND_HOST)")
     String bindHost;
 
+    @Option(
+        names = "--mqtt-plain-port",
+        description = "Plain-TCP MQTT port (no TLS), off unless given (HERD_MQTT_PLAIN_PORT)")
+    Integer mqttPlainPort;
+
+    @Option(
+        names = "--mqtt-max-message-bytes",
+        description = "Largest device message, default 262144 (HERD_MQTT_MAX_MESSAGE_BYTES)")
+    Integer mqttMaxMessageBytes;
+
+    @Option(
+        names = "--mqtt-max-inflight",
+        description =
+            "QoS 1 messages and twin requests in process per connection, default 64"
+                + " (HERD_MQTT_MAX_INFLIGHT)")
+    Integer mqttMaxInflight;
+
+    @Option(
+        names = "--max-connections",
+        description = "Device connections of this process, default 100000 (HERD_MAX_CONNECTIONS)")
+    Integer maxConnections;
+
+    @Option(
+        names = "--device-message-rate",
+        description =
+            "Telemetry messages per second and device, default 0 = no limit"
+                + " (HERD_DEVICE_MESSAGE_RATE)")
+    Integer deviceMessageRate;
+
     @Override
     public Integer call() throws Exception {
       HubConfig config;
@@ -146,6 +175,11 @@ public final class Main implements Callable<Integer> {
       putIf(s, "tlsCert", tlsCert);
       putIf(s, "tlsKey", tlsKey);
       putIf(s, "bindHost", bindHost);
+      putIf(s, "mqttPlainPort", mqttPlainPort);
+      putIf(s, "mqttMaxMessageBytes", mqttMaxMessageBytes);
+      putIf(s, "mqttMaxInflight", mqttMaxInflight);
+      putIf(s, "maxConnections", maxConnections);
+      putIf(s, "deviceMessageRate", deviceMessageRate);
       return s;
     }
 

@@ -37,7 +37,8 @@ class AzureServiceSdkCompatIT {
                 null,
                 null,
                 "0.0.0.0",
-                443));
+                443,
+                null));
   }
 
   @AfterAll

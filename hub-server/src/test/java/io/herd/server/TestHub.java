@@ -35,10 +35,25 @@ final class TestHub implements AutoCloseable {
   }
 
   static TestHub start() throws Exception {
+    return start(null);
+  }
+
+  /** A hub with the given device limits (null for the defaults). */
+  static TestHub start(HubConfig.DeviceLimits limits) throws Exception {
     Path dir = Files.createTempDirectory("herd-test-");
     HubConfig config =
         new HubConfig(
-            dir, "localhost", 0, 0, 0, TestPostgres.freshDatabaseUrl(), null, null, "127.0.0.1", 0);
+            dir,
+            "localhost",
+            0,
+            0,
+            0,
+            TestPostgres.freshDatabaseUrl(),
+            null,
+            null,
+            "127.0.0.1",
+            0,
+            limits);
     return new TestHub(Hub.start(config), dir);
   }
 

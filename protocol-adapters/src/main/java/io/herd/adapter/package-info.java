@@ -1,2 +1,5 @@
-/** Device protocol adapters (MQTT, AMQP, HTTPS); built in the device-endpoint issues. */
+/**
+ * Device protocol adapters: {@code common} holds what every protocol shares (device authentication,
+ * the live session directory, telemetry ingest), {@code mqtt} the MQTT endpoint.
+ */
 package io.herd.adapter;

@@ -1,5 +1,6 @@
 package io.herd.server.api;
 
+import io.herd.adapter.common.LiveEventStream;
 import io.herd.core.ErrorCode;
 import io.herd.core.HubException;
 import io.herd.core.JsonFields;
@@ -56,11 +57,17 @@ public final class ServiceApi {
   private final DeviceRegistry registry;
   private final TwinStore twins;
   private final SasAuthenticator authenticator;
+  private final EventStreamApi events;
 
-  public ServiceApi(DeviceRegistry registry, TwinStore twins, SasAuthenticator authenticator) {
+  public ServiceApi(
+      DeviceRegistry registry,
+      TwinStore twins,
+      SasAuthenticator authenticator,
+      LiveEventStream events) {
     this.registry = registry;
     this.twins = twins;
     this.authenticator = authenticator;
+    this.events = new EventStreamApi(events);
   }
 
   /**
@@ -86,6 +93,18 @@ public final class ServiceApi {
     }
 
     router.route().handler(this::authenticate);
+    router
+        .get("/messages/events")
+        .handler(
+            ctx -> {
+              try {
+                Principal principal = ctx.get(PRINCIPAL);
+                principal.require(Permission.SERVICE_CONNECT);
+                events.handle(ctx);
+              } catch (RuntimeException e) {
+                fail(ctx, e);
+              }
+            });
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
 
     on(router, HttpMethod.GET, "/devices", Permission.REGISTRY_READ, this::listDevices);

@@ -1,9 +1,12 @@
 package io.herd.server.internal;
 
+import io.herd.adapter.mqtt.MqttAdapter;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.ServerWebSocket;
 import io.vertx.ext.web.Router;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -17,17 +20,29 @@ public final class HttpsVerticle extends VerticleBase {
 
   private final HttpServerOptions options;
   private final Function<io.vertx.core.Vertx, Router> routerFactory;
+  private final Handler<ServerWebSocket> mqttOverWebSocket;
   private HttpServer server;
 
+  /**
+   * @param mqttOverWebSocket serves WebSockets on {@link MqttAdapter#WEBSOCKET_PATH}
+   */
   public HttpsVerticle(
-      HttpServerOptions options, Function<io.vertx.core.Vertx, Router> routerFactory) {
+      HttpServerOptions options,
+      Function<io.vertx.core.Vertx, Router> routerFactory,
+      Handler<ServerWebSocket> mqttOverWebSocket) {
     this.options = options;
     this.routerFactory = routerFactory;
+    this.mqttOverWebSocket = mqttOverWebSocket;
   }
 
   @Override
   public Future<?> start() {
-    server = vertx.createHttpServer(options).requestHandler(routerFactory.apply(vertx));
+    server =
+        vertx
+            .createHttpServer(options)
+            .requestHandler(routerFactory.apply(vertx))
+            .webSocketHandshakeHandler(MqttAdapter::onHandshake)
+            .webSocketHandler(mqttOverWebSocket);
     return server.listen();
   }
 

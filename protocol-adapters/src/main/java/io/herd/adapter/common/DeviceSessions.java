@@ -1,0 +1,112 @@
+package io.herd.adapter.common;
+
+import io.herd.core.ErrorCode;
+import io.herd.core.HubException;
+import io.herd.core.twin.TwinKey;
+import io.herd.registry.ConnectionState;
+import io.herd.registry.DeviceRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The live device connections of this hub process, one per identity: a new connection of an
+ * identity replaces the old one (IoT Hub closes the old with 400027). Keeps the registry's
+ * connection state in step and bounds the number of connections.
+ */
+public final class DeviceSessions {
+  private final DeviceRegistry registry;
+  private final Clock clock;
+  private final int maxConnections;
+  private final AtomicInteger connections = new AtomicInteger();
+  private final ConcurrentHashMap<TwinKey, DeviceLink> links = new ConcurrentHashMap<>();
+
+  /**
+   * @param maxConnections authenticated and pending connections together, at most
+   */
+  public DeviceSessions(DeviceRegistry registry, Clock clock, int maxConnections) {
+    this.registry = registry;
+    this.clock = clock;
+    this.maxConnections = maxConnections;
+  }
+
+  /** Takes a connection slot; false when the hub is at its limit. */
+  public boolean tryReserve() {
+    while (true) {
+      int n = connections.get();
+      if (n >= maxConnections) {
+        return false;
+      }
+      if (connections.compareAndSet(n, n + 1)) {
+        return true;
+      }
+    }
+  }
+
+  /** Gives a slot taken by {@link #tryReserve} back. */
+  public void release() {
+    connections.decrementAndGet();
+  }
+
+  /** Connections holding a slot (authenticated or not yet). */
+  public int connections() {
+    return connections.get();
+  }
+
+  /** Authenticated connections. */
+  public int size() {
+    return links.size();
+  }
+
+  /** Makes {@code link} the identity's connection, closing the one it replaces. */
+  public void register(DeviceLink link) {
+    DeviceLink old = links.put(link.key(), link);
+    if (old != null && old != link) {
+      old.closeReplaced();
+    }
+    DeviceIdentity id = link.identity();
+    registry.connectionChanged(
+        id.deviceId(), id.moduleId(), ConnectionState.CONNECTED, clock.instant());
+  }
+
+  /** Forgets {@code link}; the identity turns Disconnected unless another link replaced it. */
+  public void unregister(DeviceLink link) {
+    if (links.remove(link.key(), link)) {
+      DeviceIdentity id = link.identity();
+      registry.connectionChanged(
+          id.deviceId(), id.moduleId(), ConnectionState.DISCONNECTED, clock.instant());
+    }
+  }
+
+  public Optional<DeviceLink> find(TwinKey key) {
+    return Optional.ofNullable(links.get(key));
+  }
+
+  /** Invokes a direct method on a connected device or module. */
+  public Future<MethodResult> invokeMethod(
+      TwinKey key, String methodName, Buffer payload, Duration timeout) {
+    DeviceLink link = links.get(key);
+    if (link == null) {
+      return Future.failedFuture(notOnline(key));
+    }
+    return link.invokeMethod(methodName, payload, timeout);
+  }
+
+  /** Delivers a cloud-to-device message to a connected device. */
+  public Future<Void> deliver(TwinKey key, CloudToDeviceMessage message) {
+    DeviceLink link = links.get(key);
+    if (link == null) {
+      return Future.failedFuture(notOnline(key));
+    }
+    return link.deliver(message);
+  }
+
+  static HubException notOnline(TwinKey key) {
+    return new HubException(
+        ErrorCode.DEVICE_NOT_ONLINE, "Device " + key + " is not connected to this hub");
+  }
+}

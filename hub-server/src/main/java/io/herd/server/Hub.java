@@ -3,8 +3,11 @@ package io.herd.server;
 import io.herd.core.pg.Migration;
 import io.herd.core.pg.SchemaMigrator;
 import io.herd.registry.AccessPolicies;
+import io.herd.registry.CertificateAuthorities;
 import io.herd.registry.DeviceRegistry;
 import io.herd.registry.SasAuthenticator;
+import io.herd.registry.X509Authenticator;
+import io.herd.registry.pg.PgCertificateStore;
 import io.herd.registry.pg.PgIdentityStore;
 import io.herd.registry.pg.PgPolicyStore;
 import io.herd.registry.pg.RegistrySchema;
@@ -75,6 +78,8 @@ public final class Hub implements AutoCloseable {
   private DeviceRegistry registry;
   private TwinStore twins;
   private AccessPolicies policies;
+  private CertificateAuthorities certificateAuthorities;
+  private X509Authenticator x509Authenticator;
   private TlsMaterial tls;
   private String httpsDeployment;
   private int httpsPort;
@@ -134,7 +139,11 @@ public final class Hub implements AutoCloseable {
         applied,
         vertx.isNativeTransportEnabled() ? "epoll" : "nio");
 
+    // CA certificates load beside the policies; both are small.
+    Future<CertificateAuthorities> certificatesLoaded =
+        CertificateAuthorities.open(vertx, new PgCertificateStore(pool));
     policies = Future.await(AccessPolicies.open(new PgPolicyStore(pool)));
+    certificateAuthorities = Future.await(certificatesLoaded);
     // Identities and twins load side by side; pairing them waits for the registry.
     long tLoad = System.nanoTime();
     Future<DeviceRegistry> registryLoaded = DeviceRegistry.open(vertx, new PgIdentityStore(pool));
@@ -178,7 +187,8 @@ public final class Hub implements AutoCloseable {
 
     SasAuthenticator authenticator =
         new SasAuthenticator(policies, config.hostName(), Clock.systemUTC());
-    ServiceApi api = new ServiceApi(registry, twins, authenticator);
+    x509Authenticator = new X509Authenticator(registry, certificateAuthorities, Clock.systemUTC());
+    ServiceApi api = new ServiceApi(registry, twins, certificateAuthorities, authenticator);
     var scrape = PrometheusScrapingHandler.create(metrics);
 
     httpsPort = choosePort(config.httpsPort(), config.fallbackHttpsPort());
@@ -261,6 +271,15 @@ public final class Hub implements AutoCloseable {
 
   public AccessPolicies policies() {
     return policies;
+  }
+
+  public CertificateAuthorities certificateAuthorities() {
+    return certificateAuthorities;
+  }
+
+  /** Device authentication by client certificate, for the device protocol adapters. */
+  public X509Authenticator x509Authenticator() {
+    return x509Authenticator;
   }
 
   public Path caFile() {

@@ -7,13 +7,14 @@ import io.herd.adapter.common.LiveEventStream;
 import io.herd.adapter.common.X509Verifier;
 import io.herd.adapter.mqtt.MqttAdapter;
 import io.herd.adapter.mqtt.MqttConfig;
-import io.herd.core.ErrorCode;
-import io.herd.core.HubException;
 import io.herd.core.pg.Migration;
 import io.herd.core.pg.SchemaMigrator;
 import io.herd.registry.AccessPolicies;
+import io.herd.registry.CertificateAuthorities;
 import io.herd.registry.DeviceRegistry;
 import io.herd.registry.SasAuthenticator;
+import io.herd.registry.X509Authenticator;
+import io.herd.registry.pg.PgCertificateStore;
 import io.herd.registry.pg.PgIdentityStore;
 import io.herd.registry.pg.PgPolicyStore;
 import io.herd.registry.pg.RegistrySchema;
@@ -88,6 +89,8 @@ public final class Hub implements AutoCloseable {
   private DeviceRegistry registry;
   private TwinStore twins;
   private AccessPolicies policies;
+  private CertificateAuthorities certificateAuthorities;
+  private X509Authenticator x509Authenticator;
   private TlsMaterial tls;
   private String httpsDeployment;
   private int httpsPort;
@@ -152,7 +155,11 @@ public final class Hub implements AutoCloseable {
         applied,
         vertx.isNativeTransportEnabled() ? "epoll" : "nio");
 
+    // CA certificates load beside the policies; both are small.
+    Future<CertificateAuthorities> certificatesLoaded =
+        CertificateAuthorities.open(vertx, new PgCertificateStore(pool));
     policies = Future.await(AccessPolicies.open(new PgPolicyStore(pool)));
+    certificateAuthorities = Future.await(certificatesLoaded);
     // Identities and twins load side by side; pairing them waits for the registry.
     long tLoad = System.nanoTime();
     Future<DeviceRegistry> registryLoaded = DeviceRegistry.open(vertx, new PgIdentityStore(pool));
@@ -199,12 +206,8 @@ public final class Hub implements AutoCloseable {
     HubConfig.DeviceLimits limits = config.devices();
     events = new LiveEventStream(EVENTS_RETAINED);
     sessions = new DeviceSessions(registry, Clock.systemUTC(), limits.maxConnections());
-    X509Verifier x509 =
-        (deviceId, moduleId, chain) -> {
-          throw new HubException(
-              ErrorCode.IOT_HUB_UNAUTHORIZED_ACCESS,
-              "Unauthorized: X.509 device authentication is not available yet");
-        };
+    x509Authenticator = new X509Authenticator(registry, certificateAuthorities, Clock.systemUTC());
+    X509Verifier x509 = x509Authenticator::authenticate;
     AdapterServices adapterServices =
         new AdapterServices(
             new DeviceAuthenticator(registry, authenticator, x509, Clock.systemUTC()),
@@ -234,7 +237,7 @@ public final class Hub implements AutoCloseable {
         "port",
         MqttAdapter.WEBSOCKET_PATH);
 
-    ServiceApi api = new ServiceApi(registry, twins, authenticator, events);
+    ServiceApi api = new ServiceApi(registry, twins, certificateAuthorities, authenticator, events);
     var scrape = PrometheusScrapingHandler.create(metrics);
 
     httpsPort = choosePort(config.httpsPort(), config.fallbackHttpsPort());
@@ -362,6 +365,15 @@ public final class Hub implements AutoCloseable {
 
   public AccessPolicies policies() {
     return policies;
+  }
+
+  public CertificateAuthorities certificateAuthorities() {
+    return certificateAuthorities;
+  }
+
+  /** Device authentication by client certificate, for the device protocol adapters. */
+  public X509Authenticator x509Authenticator() {
+    return x509Authenticator;
   }
 
   public Path caFile() {

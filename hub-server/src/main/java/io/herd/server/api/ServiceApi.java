@@ -11,6 +11,8 @@ import io.herd.core.twin.TwinKey;
 import io.herd.registry.BulkError;
 import io.herd.registry.BulkOperation;
 import io.herd.registry.BulkResult;
+import io.herd.registry.CertificateAuthorities;
+import io.herd.registry.CertificateCodec;
 import io.herd.registry.Device;
 import io.herd.registry.DeviceRegistry;
 import io.herd.registry.IdentityCodec;
@@ -34,17 +36,19 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
- * The service (back-end) REST API: identity registry and statistics (azure-iothub-wire.md §5).
- * Every request needs an {@code api-version} and a SAS token of a policy with the operation's
- * permission; every error leaves in IoT Hub's form through {@link RestErrors}.
+ * The service (back-end) REST API: identity registry, X.509 CA certificates and statistics
+ * (azure-iothub-wire.md §5). Every request needs an {@code api-version} and a SAS token of a policy
+ * with the operation's permission; every error leaves in IoT Hub's form through {@link RestErrors}.
  */
 public final class ServiceApi {
   /** IoT Hub's limit on a request body. */
@@ -56,16 +60,19 @@ public final class ServiceApi {
 
   private final DeviceRegistry registry;
   private final TwinStore twins;
+  private final CertificateAuthorities certificates;
   private final SasAuthenticator authenticator;
   private final EventStreamApi events;
 
   public ServiceApi(
       DeviceRegistry registry,
       TwinStore twins,
+      CertificateAuthorities certificates,
       SasAuthenticator authenticator,
       LiveEventStream events) {
     this.registry = registry;
     this.twins = twins;
+    this.certificates = certificates;
     this.authenticator = authenticator;
     this.events = new EventStreamApi(events);
   }
@@ -131,6 +138,25 @@ public final class ServiceApi {
         "/devices/:id/modules/:mid",
         Permission.REGISTRY_WRITE,
         this::deleteModule);
+    on(router, HttpMethod.GET, "/certificates", Permission.REGISTRY_READ, this::listCertificates);
+    on(
+        router,
+        HttpMethod.GET,
+        "/certificates/:name",
+        Permission.REGISTRY_READ,
+        this::getCertificate);
+    on(
+        router,
+        HttpMethod.PUT,
+        "/certificates/:name",
+        Permission.REGISTRY_WRITE,
+        this::putCertificate);
+    on(
+        router,
+        HttpMethod.DELETE,
+        "/certificates/:name",
+        Permission.REGISTRY_WRITE,
+        this::deleteCertificate);
     on(router, HttpMethod.GET, "/twins/:id", Permission.SERVICE_CONNECT, this::getTwin);
     on(
         router,
@@ -494,5 +520,55 @@ public final class ServiceApi {
             ctx.pathParam("mid"),
             ctx.request().getHeader(HttpHeaders.IF_MATCH))
         .map(v -> Reply.noContent());
+  }
+
+  // ---- X.509 CA certificates
+
+  private Future<Reply> listCertificates(RoutingContext ctx) {
+    return Future.succeededFuture(Reply.json(200, CertificateCodec.toJson(certificates.list())));
+  }
+
+  private Future<Reply> getCertificate(RoutingContext ctx) {
+    return certificates
+        .get(ctx.pathParam("name"))
+        .map(c -> Reply.json(200, CertificateCodec.toJson(c)));
+  }
+
+  private Future<Reply> putCertificate(RoutingContext ctx) {
+    return certificates
+        .put(
+            ctx.pathParam("name"),
+            certificateText(ctx),
+            ctx.request().getHeader(HttpHeaders.IF_MATCH))
+        .map(c -> Reply.json(200, CertificateCodec.toJson(c)));
+  }
+
+  private Future<Reply> deleteCertificate(RoutingContext ctx) {
+    return certificates
+        .delete(ctx.pathParam("name"), ctx.request().getHeader(HttpHeaders.IF_MATCH))
+        .map(v -> Reply.noContent());
+  }
+
+  /**
+   * The certificate in a PUT body: JSON ({@code properties.certificate} or {@code certificate}) or
+   * the PEM itself ({@code application/x-pem-file}, {@code text/plain}). Other or missing content
+   * types are told apart by the first character, so {@code curl --data-binary @ca.pem} works
+   * whatever type curl puts on it.
+   */
+  private static String certificateText(RoutingContext ctx) {
+    Buffer body = ctx.body().buffer();
+    if (body == null || body.length() == 0) {
+      throw new HubException(ErrorCode.ARGUMENT_NULL, "Request body is empty");
+    }
+    String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+    type = type == null ? "" : type.toLowerCase(Locale.ROOT);
+    boolean json =
+        type.startsWith("application/json")
+            || (!type.startsWith("application/x-pem-file")
+                && !type.startsWith("text/plain")
+                && body.toString(StandardCharsets.ISO_8859_1).strip().startsWith("{"));
+    return json
+        ? CertificateCodec.certificateFromJson(JsonFields.parseObject(body))
+        : body.toString(StandardCharsets.US_ASCII);
   }
 }

@@ -21,7 +21,6 @@ import io.herd.registry.ModuleSpec;
 import io.herd.registry.RegistryStatistics;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -507,7 +506,7 @@ public final class DeviceRegistryImpl implements DeviceRegistry {
 
   /** Commits changes, then makes them visible. Runs on the owner context. */
   private Future<Void> commit(List<IdentityChange> changes) {
-    return onOwner(store.apply(changes))
+    return OwnerContext.follow(owner, store.apply(changes))
         .onSuccess(
             v -> {
               List<IdentityChange> visible = new ArrayList<>(changes.size());
@@ -660,43 +659,6 @@ public final class DeviceRegistryImpl implements DeviceRegistry {
    * returned future on the caller's context.
    */
   private <T> Future<T> exclusive(Collection<String> keys, Supplier<Future<T>> op) {
-    Context caller = Vertx.currentContext();
-    Promise<T> result = Promise.promise();
-    owner.runOnContext(
-        v ->
-            locks
-                .acquire(keys)
-                .compose(
-                    granted -> {
-                      Future<T> f;
-                      try {
-                        f = op.get();
-                      } catch (RuntimeException e) {
-                        f = Future.failedFuture(e);
-                      }
-                      return f.andThen(ar -> locks.release(keys));
-                    })
-                .onComplete(
-                    ar -> {
-                      if (caller == null || caller == owner) {
-                        result.handle(ar);
-                      } else {
-                        caller.runOnContext(x -> result.handle(ar));
-                      }
-                    }));
-    return result.future();
-  }
-
-  private <T> Future<T> onOwner(Future<T> f) {
-    Promise<T> p = Promise.promise();
-    f.onComplete(
-        ar -> {
-          if (Vertx.currentContext() == owner) {
-            p.handle(ar);
-          } else {
-            owner.runOnContext(v -> p.handle(ar));
-          }
-        });
-    return p.future();
+    return OwnerContext.call(owner, () -> locks.holding(keys, op));
   }
 }

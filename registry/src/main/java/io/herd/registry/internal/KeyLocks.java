@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Per-key mutual exclusion for asynchronous operations, used only from the registry's own context
@@ -47,6 +48,21 @@ final class KeyLocks {
     }
     // Completed after the scan: a continuation may acquire or release again.
     grants.forEach(Promise::complete);
+  }
+
+  /** Runs {@code op} holding {@code keys}, releasing them when its future completes. */
+  <T> Future<T> holding(Collection<String> keys, Supplier<Future<T>> op) {
+    return acquire(keys)
+        .compose(
+            granted -> {
+              Future<T> f;
+              try {
+                f = op.get();
+              } catch (RuntimeException e) {
+                f = Future.failedFuture(e);
+              }
+              return f.andThen(ar -> release(keys));
+            });
   }
 
   int waiting() {

@@ -14,6 +14,12 @@ public final class RegistrySchema {
             "registry",
             1,
             "identities and access policies",
-            "/db/registry/V1__identities.sql"));
+            "/db/registry/V1__identities.sql"),
+        Migration.load(
+            RegistrySchema.class,
+            "registry",
+            2,
+            "X.509 CA certificates",
+            "/db/registry/V2__certificates.sql"));
   }
 }

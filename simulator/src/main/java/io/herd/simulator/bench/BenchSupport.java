@@ -29,11 +29,9 @@ import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.net.InetAddress;
-import java.net.URLEncoder;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -49,8 +47,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.IntUnaryOperator;
 import java.util.regex.Pattern;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -367,22 +363,7 @@ final class BenchSupport {
 
     /** A service SAS token; {@code sr} is the bare host name, signed as is (wire §1.1). */
     String sasToken(long expiryEpochSeconds) {
-      try {
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(key, "HmacSHA256"));
-        String toSign = hostName + "\n" + expiryEpochSeconds;
-        String sig = Base64.getEncoder().encodeToString(mac.doFinal(toSign.getBytes(UTF_8)));
-        return "SharedAccessSignature sr="
-            + hostName
-            + "&sig="
-            + URLEncoder.encode(sig, UTF_8)
-            + "&se="
-            + expiryEpochSeconds
-            + "&skn="
-            + URLEncoder.encode(policy, UTF_8);
-      } catch (GeneralSecurityException e) {
-        throw new IllegalStateException("HmacSHA256 unavailable", e);
-      }
+      return SasSigner.serviceToken(hostName, policy, key, expiryEpochSeconds);
     }
   }
 

@@ -105,6 +105,14 @@ final class BenchSupport {
       return true;
     }
 
+    /**
+     * The base64 primary key device {@code n} is created with; empty to have the hub generate it.
+     * The hub always generates the secondary key.
+     */
+    default String primaryKey(int n) {
+      return "";
+    }
+
     default String deviceId(int n) {
       return BenchSupport.deviceId(prefix(), n);
     }
@@ -322,6 +330,21 @@ final class BenchSupport {
     return prefix + '-' + n;
   }
 
+  /**
+   * The {@code Name=Value} pairs of a {@code ;}-separated connection string (wire §1.3), split on
+   * the first {@code =}.
+   */
+  static Map<String, String> connectionString(String text) {
+    Map<String, String> cs = new HashMap<>();
+    for (String part : text.split(";")) {
+      int eq = part.indexOf('=');
+      if (eq > 0) {
+        cs.put(part.substring(0, eq), part.substring(eq + 1));
+      }
+    }
+    return cs;
+  }
+
   /** What the benchmarks need from the hub's {@code hub.json}. */
   record HubInfo(String hostName, int httpsPort, Path caFile, String policy, byte[] key) {
 
@@ -334,14 +357,8 @@ final class BenchSupport {
         throw new IllegalArgumentException(hubJson + " is not valid JSON: " + e.getMessage(), e);
       }
       try {
-        String owner = json.getJsonObject("connectionStrings").getString("iothubowner");
-        Map<String, String> cs = new HashMap<>();
-        for (String part : owner.split(";")) {
-          int eq = part.indexOf('=');
-          if (eq > 0) {
-            cs.put(part.substring(0, eq), part.substring(eq + 1));
-          }
-        }
+        Map<String, String> cs =
+            connectionString(json.getJsonObject("connectionStrings").getString("iothubowner"));
         String host = json.getString("hostName", cs.get("HostName"));
         hub =
             new HubInfo(
@@ -766,7 +783,7 @@ final class BenchSupport {
                     d.request(HttpMethod.POST, DEVICES_URI)
                         .putHeaders(headers)
                         .sendBuffer(
-                            bulkCreateBody(prefix, first, Math.min(batch, devices - first))),
+                            bulkCreateBody(options, first, Math.min(batch, devices - first))),
                     BenchSupport::checkBulkResponse,
                     "POST /devices [" + deviceId(prefix, first) + "..]");
               };
@@ -792,14 +809,17 @@ final class BenchSupport {
     return total;
   }
 
-  private static Buffer bulkCreateBody(String prefix, int first, int count) {
-    StringBuilder sb = new StringBuilder(count * 160).append('[');
+  private static Buffer bulkCreateBody(BenchOptions options, int first, int count) {
+    StringBuilder sb = new StringBuilder(count * 220).append('[');
     for (int i = 0; i < count; i++) {
+      String key = options.primaryKey(first + i);
       sb.append(i == 0 ? "{\"id\":\"" : ",{\"id\":\"")
-          .append(deviceId(prefix, first + i))
+          .append(options.deviceId(first + i))
           .append("\",\"importMode\":\"create\",\"status\":\"enabled\",")
           .append("\"authentication\":{\"type\":\"sas\",")
-          .append("\"symmetricKey\":{\"primaryKey\":\"\",\"secondaryKey\":\"\"}}}");
+          .append("\"symmetricKey\":{\"primaryKey\":\"")
+          .append(key)
+          .append("\",\"secondaryKey\":\"\"}}}");
     }
     return Buffer.buffer(sb.append(']').toString());
   }

@@ -550,6 +550,17 @@ public final class MqttBench {
       lastEndNanos = Math.max(lastEndNanos, end);
     }
 
+    /** One request from {@code start} to {@code end}: a success, or a failure for a reason. */
+    void record(long start, long end, String failure) {
+      span(start, end);
+      if (failure == null) {
+        ok++;
+        latencyMicros.recordValue((end - start) / 1_000);
+      } else {
+        fail(failure);
+      }
+    }
+
     double seconds() {
       return lastEndNanos < firstStartNanos ? 0 : (lastEndNanos - firstStartNanos) / 1e9;
     }
@@ -1116,13 +1127,8 @@ public final class MqttBench {
       }
 
       void connected(Conn c, String failure) {
-        long end = System.nanoTime();
-        connectFigures.span(c.connectStart, end);
-        if (failure == null) {
-          connectFigures.ok++;
-          connectFigures.latencyMicros.recordValue((end - c.connectStart) / 1_000);
-        } else {
-          connectFigures.fail(failure);
+        connectFigures.record(c.connectStart, System.nanoTime(), failure);
+        if (failure != null) {
           connectFailures.incrementAndGet();
         }
         connectNext();
@@ -1142,14 +1148,7 @@ public final class MqttBench {
       }
 
       private void pendingAnswered(Conn c, String failure) {
-        long end = System.nanoTime();
-        pendingFigures.span(c.pendingStart, end);
-        if (failure == null) {
-          pendingFigures.ok++;
-          pendingFigures.latencyMicros.recordValue((end - c.pendingStart) / 1_000);
-        } else {
-          pendingFigures.fail(failure);
-        }
+        pendingFigures.record(c.pendingStart, System.nanoTime(), failure);
         c.pendingRid = null;
         if (--pending == 0) {
           pendingDone.complete(pendingFigures);

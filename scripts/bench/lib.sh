@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # What the benchmark scripts in scripts/bench share: messages, the overall deadline, bounded
-# waits, starting and stopping a hub, reading its memory, machine facts and verdicts. Sourced,
-# not run. The sourcing script sets, before calling these:
+# waits, starting and stopping a hub, a service SAS token, heap figures, machine facts and
+# verdicts. Sourced, not run. The sourcing script sets, before calling these:
 #   BENCH_NAME (e.g. "mqtt bench"), ROOT, WORK, TIMEOUT, DEADLINE (epoch seconds),
 #   STARTUP_TIMEOUT, STOP_TIMEOUT, VIA_LAUNCHER, DATA, HTTPS_PORT, MQTT_PORT, AMQP_PORT,
 # and starts with HUB_PID= CHILD_PID= HUB_LOG= HUB_RUNS=0.
@@ -108,6 +108,21 @@ hub_jvm_pid() {
   [[ -n $HUB_JVM ]] || die "cannot find the hub's JVM under pid $HUB_PID"
 }
 
+# Service SAS token for the iothubowner policy from $DATA/hub.json (wire §1.1).
+sas_token() {
+  local cs host policy key se hexkey sig
+  cs=$(jq -r '.connectionStrings.iothubowner' "$DATA/hub.json")
+  host=$(sed -n 's/.*HostName=\([^;]*\).*/\1/p' <<<"$cs")
+  policy=$(sed -n 's/.*SharedAccessKeyName=\([^;]*\).*/\1/p' <<<"$cs")
+  key=$(sed -n 's/.*SharedAccessKey=\([^;]*\).*/\1/p' <<<"$cs")
+  se=$(($(date +%s) + 3600))
+  hexkey=$(printf '%s' "$key" | base64 -d | xxd -p -c 256)
+  sig=$(printf '%s\n%s' "$host" "$se" |
+    openssl dgst -sha256 -mac HMAC -macopt "hexkey:$hexkey" -binary | base64 -w0)
+  sig=${sig//+/%2B} sig=${sig//\//%2F} sig=${sig//=/%3D}
+  printf 'SharedAccessSignature sr=%s&sig=%s&se=%s&skn=%s' "$host" "$sig" "$se" "$policy"
+}
+
 # Bytes in use by the heap from a jcmd GC.heap_info output: "used 123456K" on each heap line
 # before Metaspace (one line for G1, one per generation for the other collectors).
 heap_used_bytes() {
@@ -132,9 +147,10 @@ cpu_busy_percent() {
     printf "%d", (total > 0 ? 100 * busy / total : 0) }'
 }
 
-# Prints PASS or MISS; $3 is ge (at least) or le (at most).
+# Prints PASS or MISS; $3 is ge (at least), le (at most) or lt (below).
 verdict() {
-  if awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { exit !(op == "ge" ? v >= t : v <= t) }'; then
+  if awk -v v="$1" -v t="$2" -v op="$3" \
+    'BEGIN { exit !(op == "ge" ? v >= t : op == "le" ? v <= t : v < t) }'; then
     echo PASS
   else
     echo MISS

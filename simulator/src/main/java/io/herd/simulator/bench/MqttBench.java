@@ -485,28 +485,31 @@ public final class MqttBench {
     if (options.mode() == Mode.CREATE) {
       return create(options, out);
     }
-    Target target;
+    Target target = readHubJson(() -> Target.of(options));
+    return target == null ? 1 : new Runner(options, target, out).run();
+  }
+
+  /** Reads what {@code --hub-json} (or the options) tell; {@code read} may fail. */
+  @FunctionalInterface
+  private interface HubJsonReader<T> {
+    T read() throws IOException;
+  }
+
+  /** The result of {@code reader}, or null after saying on stderr why there is none. */
+  private static <T> T readHubJson(HubJsonReader<T> reader) {
     try {
-      target = Target.of(options);
+      return reader.read();
     } catch (IllegalArgumentException e) {
       System.err.println(NAME + ": " + e.getMessage());
-      return 1;
     } catch (IOException e) {
       System.err.println(NAME + ": cannot read --hub-json: " + describe(e));
-      return 1;
     }
-    return new Runner(options, target, out).run();
+    return null;
   }
 
   private static int create(Options options, PrintStream out) {
-    HubInfo hub;
-    try {
-      hub = HubInfo.read(options.hubJson());
-    } catch (IllegalArgumentException e) {
-      System.err.println(NAME + ": " + e.getMessage());
-      return 1;
-    } catch (IOException e) {
-      System.err.println(NAME + ": cannot read --hub-json: " + describe(e));
+    HubInfo hub = readHubJson(() -> HubInfo.read(options.hubJson()));
+    if (hub == null) {
       return 1;
     }
     Map<String, String> results = new LinkedHashMap<>();

@@ -29,11 +29,9 @@ import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.net.InetAddress;
-import java.net.URLEncoder;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -49,8 +47,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.IntUnaryOperator;
 import java.util.regex.Pattern;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -107,6 +103,14 @@ final class BenchSupport {
     /** Whether the devices are bulk-created before the benchmark's own phases. */
     default boolean create() {
       return true;
+    }
+
+    /**
+     * The base64 primary key device {@code n} is created with; empty to have the hub generate it.
+     * The hub always generates the secondary key.
+     */
+    default String primaryKey(int n) {
+      return "";
     }
 
     default String deviceId(int n) {
@@ -231,10 +235,16 @@ final class BenchSupport {
 
   /**
    * The classpath has slf4j-api without a provider; JUL keeps Vert.x and Netty warnings (blocked
-   * threads, leaks) visible on stderr.
+   * threads, leaks) visible on stderr. The few Vert.x classes that log through slf4j directly (the
+   * trust manager wrapper, at info level) get its no-op provider without the warning slf4j prints
+   * when it finds none.
    */
   static void useJulLogging() {
     InternalLoggerFactory.setDefaultFactory(JdkLoggerFactory.INSTANCE);
+    if (System.getProperty("slf4j.provider") == null) {
+      System.setProperty("slf4j.provider", "org.slf4j.helpers.NOP_FallbackServiceProvider");
+      System.setProperty("slf4j.internal.verbosity", "WARN");
+    }
     if (System.getProperty("vertx.logger-delegate-factory-class-name") == null) {
       System.setProperty(
           "vertx.logger-delegate-factory-class-name",
@@ -326,6 +336,21 @@ final class BenchSupport {
     return prefix + '-' + n;
   }
 
+  /**
+   * The {@code Name=Value} pairs of a {@code ;}-separated connection string (wire §1.3), split on
+   * the first {@code =}.
+   */
+  static Map<String, String> connectionString(String text) {
+    Map<String, String> cs = new HashMap<>();
+    for (String part : text.split(";")) {
+      int eq = part.indexOf('=');
+      if (eq > 0) {
+        cs.put(part.substring(0, eq), part.substring(eq + 1));
+      }
+    }
+    return cs;
+  }
+
   /** What the benchmarks need from the hub's {@code hub.json}. */
   record HubInfo(String hostName, int httpsPort, Path caFile, String policy, byte[] key) {
 
@@ -338,14 +363,8 @@ final class BenchSupport {
         throw new IllegalArgumentException(hubJson + " is not valid JSON: " + e.getMessage(), e);
       }
       try {
-        String owner = json.getJsonObject("connectionStrings").getString("iothubowner");
-        Map<String, String> cs = new HashMap<>();
-        for (String part : owner.split(";")) {
-          int eq = part.indexOf('=');
-          if (eq > 0) {
-            cs.put(part.substring(0, eq), part.substring(eq + 1));
-          }
-        }
+        Map<String, String> cs =
+            connectionString(json.getJsonObject("connectionStrings").getString("iothubowner"));
         String host = json.getString("hostName", cs.get("HostName"));
         hub =
             new HubInfo(
@@ -367,22 +386,7 @@ final class BenchSupport {
 
     /** A service SAS token; {@code sr} is the bare host name, signed as is (wire §1.1). */
     String sasToken(long expiryEpochSeconds) {
-      try {
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(key, "HmacSHA256"));
-        String toSign = hostName + "\n" + expiryEpochSeconds;
-        String sig = Base64.getEncoder().encodeToString(mac.doFinal(toSign.getBytes(UTF_8)));
-        return "SharedAccessSignature sr="
-            + hostName
-            + "&sig="
-            + URLEncoder.encode(sig, UTF_8)
-            + "&se="
-            + expiryEpochSeconds
-            + "&skn="
-            + URLEncoder.encode(policy, UTF_8);
-      } catch (GeneralSecurityException e) {
-        throw new IllegalStateException("HmacSHA256 unavailable", e);
-      }
+      return SasSigner.serviceToken(hostName, policy, key, expiryEpochSeconds);
     }
   }
 
@@ -785,7 +789,7 @@ final class BenchSupport {
                     d.request(HttpMethod.POST, DEVICES_URI)
                         .putHeaders(headers)
                         .sendBuffer(
-                            bulkCreateBody(prefix, first, Math.min(batch, devices - first))),
+                            bulkCreateBody(options, first, Math.min(batch, devices - first))),
                     BenchSupport::checkBulkResponse,
                     "POST /devices [" + deviceId(prefix, first) + "..]");
               };
@@ -811,14 +815,17 @@ final class BenchSupport {
     return total;
   }
 
-  private static Buffer bulkCreateBody(String prefix, int first, int count) {
-    StringBuilder sb = new StringBuilder(count * 160).append('[');
+  private static Buffer bulkCreateBody(BenchOptions options, int first, int count) {
+    StringBuilder sb = new StringBuilder(count * 220).append('[');
     for (int i = 0; i < count; i++) {
+      String key = options.primaryKey(first + i);
       sb.append(i == 0 ? "{\"id\":\"" : ",{\"id\":\"")
-          .append(deviceId(prefix, first + i))
+          .append(options.deviceId(first + i))
           .append("\",\"importMode\":\"create\",\"status\":\"enabled\",")
           .append("\"authentication\":{\"type\":\"sas\",")
-          .append("\"symmetricKey\":{\"primaryKey\":\"\",\"secondaryKey\":\"\"}}}");
+          .append("\"symmetricKey\":{\"primaryKey\":\"")
+          .append(key)
+          .append("\",\"secondaryKey\":\"\"}}}");
     }
     return Buffer.buffer(sb.append(']').toString());
   }

@@ -1,0 +1,113 @@
+package io.herd.simulator.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.herd.simulator.bench.MqttBench.Options;
+import io.herd.simulator.bench.MqttBench.TwinResponse;
+import java.util.Base64;
+import org.junit.jupiter.api.Test;
+
+class MqttBenchTest {
+
+  @Test
+  void parsesTwinResponseTopics() {
+    assertThat(TwinResponse.parse("$iothub/twin/res/204/?$rid=17&$version=5"))
+        .isEqualTo(new TwinResponse(204, "17", 5));
+    assertThat(TwinResponse.parse("$iothub/twin/res/200/?$rid=v3"))
+        .isEqualTo(new TwinResponse(200, "v3", -1));
+    assertThat(TwinResponse.parse("$iothub/twin/res/429/?$version=2&$rid=a-b"))
+        .isEqualTo(new TwinResponse(429, "a-b", 2));
+  }
+
+  @Test
+  void rejectsMalformedTwinResponseTopics() {
+    assertThat(TwinResponse.parse("devices/d/messages/devicebound/")).isNull();
+    assertThat(TwinResponse.parse("$iothub/twin/res/ok/?$rid=1")).isNull();
+    assertThat(TwinResponse.parse("$iothub/twin/res/204/?$version=1")).isNull();
+    assertThat(TwinResponse.parse("$iothub/twin/res/204")).isNull();
+  }
+
+  @Test
+  void formatsTheIotHubUserNameAndTelemetryTopic() {
+    assertThat(MqttBench.userName("localhost", "bench-1"))
+        .isEqualTo("localhost/bench-1/?api-version=2021-04-12");
+    assertThat(MqttBench.telemetryTopic("bench-1")).isEqualTo("devices/bench-1/messages/events/");
+  }
+
+  @Test
+  void derivesTheSameDeviceKeyInEveryProcess() {
+    Options o =
+        Options.parse(
+            new String[] {
+              "--mode", "create", "--hub-json", "hub.json", "--prefix", "p", "--key-seed", "s1"
+            });
+
+    byte[] key = Base64.getDecoder().decode(o.primaryKey(3));
+    assertThat(key).hasSize(32).isEqualTo(MqttBench.deviceKey("s1", "p-3"));
+    assertThat(MqttBench.deviceKey("s1", "p-4")).isNotEqualTo(key);
+    assertThat(MqttBench.deviceKey("s2", "p-3")).isNotEqualTo(key);
+  }
+
+  @Test
+  void defaultsTheWindowByMode() {
+    String[] common = {"--broker", "mosquitto", "--port", "8883", "--ca-file", "ca.pem"};
+    assertThat(parse("telemetry", common).window()).isEqualTo(16);
+    assertThat(parse("connect", common).window()).isEqualTo(1);
+  }
+
+  @Test
+  void requiresAKeySeedToSignWithDeviceKeys() {
+    assertThatThrownBy(
+            () ->
+                Options.parse(
+                    new String[] {"--mode", "connect", "--hub-json", "h.json", "--prefix", "p"}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("--key-seed");
+    assertThat(
+            Options.parse(
+                    new String[] {
+                      "--mode",
+                      "connect",
+                      "--hub-json",
+                      "h.json",
+                      "--prefix",
+                      "p",
+                      "--auth",
+                      "policy"
+                    })
+                .auth())
+        .isEqualTo(MqttBench.Auth.POLICY);
+  }
+
+  @Test
+  void refusesNonLoopbackAddresses() {
+    assertThatThrownBy(
+            () ->
+                Options.parse(
+                    new String[] {
+                      "--mode",
+                      "connect",
+                      "--hub-json",
+                      "h.json",
+                      "--prefix",
+                      "p",
+                      "--auth",
+                      "policy",
+                      "--source-addresses",
+                      "127.0.0.2,10.0.0.1"
+                    }))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("loopback");
+  }
+
+  private static Options parse(String mode, String[] common) {
+    String[] args = new String[common.length + 4];
+    args[0] = "--mode";
+    args[1] = mode;
+    args[2] = "--prefix";
+    args[3] = "p";
+    System.arraycopy(common, 0, args, 4, common.length);
+    return Options.parse(args);
+  }
+}

@@ -10,6 +10,7 @@ import io.herd.adapter.common.MethodResult;
 import io.herd.core.HubException;
 import io.herd.core.twin.TwinKey;
 import io.herd.registry.ConnectionState;
+import io.herd.testkit.TestPki;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -20,9 +21,11 @@ import io.vertx.core.net.PemTrustOptions;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -229,6 +232,79 @@ class MqttEndpointIT {
       assertThat(d.client.isConnected()).isTrue();
       await().atMost(Duration.ofSeconds(10)).until(() -> !d.client.isConnected());
     }
+  }
+
+  @Test
+  void selfSignedAndCaSignedDevicesConnectWithClientCertificates() throws Exception {
+    TestPki.Issued self = TestPki.certificate("m-x509-self").clientAuth().build();
+    String thumb =
+        HexFormat.of()
+            .withUpperCase()
+            .formatHex(
+                MessageDigest.getInstance("SHA-256").digest(self.certificate().getEncoded()));
+    JsonObject spec =
+        new JsonObject()
+            .put(
+                "authentication",
+                new JsonObject()
+                    .put("type", "selfSigned")
+                    .put("x509Thumbprint", new JsonObject().put("primaryThumbprint", thumb)));
+    assertThat(send(HttpMethod.PUT, "/devices/m-x509-self", spec).statusCode()).isEqualTo(200);
+    try (MqttTestDevice d =
+        MqttTestDevice.connectWithCertificate(
+            hub,
+            "m-x509-self",
+            MqttTestDevice.withClientCertificate(
+                hub.hub.caFile(), self.keys().getPrivate(), self.certificate()))) {
+      assertThat(d.client.isConnected()).isTrue();
+    }
+    // Another self-signed certificate for the same id does not match the thumbprint.
+    TestPki.Issued impostor = TestPki.certificate("m-x509-self").clientAuth().build();
+    assertThat(
+            refusal(
+                () ->
+                    MqttTestDevice.connectWithCertificate(
+                        hub,
+                        "m-x509-self",
+                        MqttTestDevice.withClientCertificate(
+                            hub.hub.caFile(),
+                            impostor.keys().getPrivate(),
+                            impostor.certificate()))))
+        .isEqualTo(MqttException.REASON_CODE_NOT_AUTHORIZED);
+
+    TestPki.Issued ca = TestPki.certificate("Fleet CA").ca().build();
+    HttpResponse<Buffer> put =
+        Future.await(
+            hub.client
+                .put("/certificates/fleet" + API)
+                .putHeader("Authorization", hub.owner())
+                .putHeader("Content-Type", "application/x-pem-file")
+                .sendBuffer(Buffer.buffer(ca.pem())));
+    assertThat(put.statusCode()).as(put.bodyAsString()).isEqualTo(200);
+    JsonObject caSpec =
+        new JsonObject()
+            .put("authentication", new JsonObject().put("type", "certificateAuthority"));
+    assertThat(send(HttpMethod.PUT, "/devices/m-x509-ca", caSpec).statusCode()).isEqualTo(200);
+    TestPki.Issued leaf = TestPki.certificate("m-x509-ca").issuedBy(ca).clientAuth().build();
+    try (MqttTestDevice d =
+        MqttTestDevice.connectWithCertificate(
+            hub,
+            "m-x509-ca",
+            MqttTestDevice.withClientCertificate(
+                hub.hub.caFile(), leaf.keys().getPrivate(), leaf.certificate()))) {
+      assertThat(d.client.isConnected()).isTrue();
+    }
+    // A certificate from that CA for another device id is refused.
+    TestPki.Issued other = TestPki.certificate("m-x509-other").issuedBy(ca).clientAuth().build();
+    assertThat(
+            refusal(
+                () ->
+                    MqttTestDevice.connectWithCertificate(
+                        hub,
+                        "m-x509-ca",
+                        MqttTestDevice.withClientCertificate(
+                            hub.hub.caFile(), other.keys().getPrivate(), other.certificate()))))
+        .isEqualTo(MqttException.REASON_CODE_NOT_AUTHORIZED);
   }
 
   // ---- telemetry

@@ -75,6 +75,49 @@ final class MqttTestDevice implements AutoCloseable {
     return token(resource, key, Instant.now().getEpochSecond() + 3600, null);
   }
 
+  /** Trusts the hub's CA and presents {@code cert} as the client certificate. */
+  static SSLSocketFactory withClientCertificate(
+      Path caPem, java.security.PrivateKey key, java.security.cert.X509Certificate cert)
+      throws Exception {
+    KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+    trust.load(null, null);
+    try (InputStream in = Files.newInputStream(caPem)) {
+      trust.setCertificateEntry(
+          "herd-ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+    }
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    KeyStore keys = KeyStore.getInstance("PKCS12");
+    keys.load(null, null);
+    keys.setKeyEntry(
+        "device", key, "pw".toCharArray(), new java.security.cert.Certificate[] {cert});
+    javax.net.ssl.KeyManagerFactory kmf =
+        javax.net.ssl.KeyManagerFactory.getInstance(
+            javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(keys, "pw".toCharArray());
+    SSLContext ctx = SSLContext.getInstance("TLS");
+    ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+    return ctx.getSocketFactory();
+  }
+
+  /** Connects over TLS with a client certificate and no password. */
+  static MqttTestDevice connectWithCertificate(TestHub h, String clientId, SSLSocketFactory factory)
+      throws Exception {
+    MqttClient c =
+        new MqttClient("ssl://localhost:" + h.hub.mqttPort(), clientId, new MemoryPersistence());
+    c.setTimeToWait(15_000);
+    MqttTestDevice d = new MqttTestDevice(c);
+    MqttConnectOptions o = new MqttConnectOptions();
+    o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+    o.setCleanSession(false);
+    o.setUserName("localhost/" + clientId + "/?api-version=2021-04-12");
+    o.setSocketFactory(factory);
+    o.setHttpsHostnameVerificationEnabled(false);
+    c.connect(o);
+    return d;
+  }
+
   static SSLSocketFactory trusting(Path caPem) throws Exception {
     KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
     ks.load(null, null);

@@ -85,4 +85,104 @@ class AzureServiceSdkCompatIT {
     assertThat(r.stdout()).containsPattern("(?m)^\\d+ passed, 0 failed$");
     assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isZero();
   }
+
+  @Test
+  void deviceSdkWorksOverMqttAndMqttOverWebSocket() throws Exception {
+    NodeSdk.assumeAvailable();
+    NodeSdk sdk = NodeSdk.installed();
+    String suffix = Long.toHexString(System.nanoTime());
+    String mqttId = "mqtt-compat-" + suffix;
+    String wsId = "mqttws-compat-" + suffix;
+    String mqttCs = deviceConnectionString(mqttId) + ";GatewayHostName=localhost:" + hub.mqttPort();
+    String wsCs = deviceConnectionString(wsId);
+    String owner = hub.policies().find("iothubowner").orElseThrow().connectionString("localhost");
+    var policy = hub.policies().find("iothubowner").orElseThrow();
+    long expiry = java.time.Instant.now().getEpochSecond() + 3600;
+    String serviceToken =
+        "SharedAccessSignature sr=localhost&sig="
+            + java.net.URLEncoder.encode(
+                io.herd.registry.SasAuthenticator.sign(policy.primaryKey(), "localhost\n" + expiry),
+                java.nio.charset.StandardCharsets.UTF_8)
+            + "&se="
+            + expiry
+            + "&skn=iothubowner";
+    var script =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () ->
+                sdk.run(
+                    sdk.script("device-mqtt-compat.js"),
+                    Map.of(
+                        "HERD_DEVICE_CS_MQTT", mqttCs,
+                        "HERD_DEVICE_CS_MQTTWS", wsCs,
+                        "HERD_SERVICE_CS", owner,
+                        "HERD_SERVICE_TOKEN", serviceToken,
+                        "HERD_CA_FILE", hub.caFile().toString(),
+                        "NODE_EXTRA_CA_CERTS", hub.caFile().toString()),
+                    Duration.ofMinutes(3)));
+    // The script waits for a direct method call and a cloud-to-device message on each device; the
+    // internal API delivers them as soon as the device has subscribed.
+    for (String id : java.util.List.of(mqttId, wsId)) {
+      deliverWhenSubscribed(id, script);
+    }
+    NodeSdk.Result r = script.get(4, java.util.concurrent.TimeUnit.MINUTES);
+    assertThat(r.stdout()).doesNotContain("not ok");
+    assertThat(r.stdout()).containsPattern("(?m)^\\d+ passed, 0 failed$");
+    assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isZero();
+  }
+
+  private static String deviceConnectionString(String id) throws Exception {
+    var device =
+        hub.registry()
+            .create(
+                new io.herd.registry.DeviceSpec(
+                    id, io.herd.registry.DeviceStatus.ENABLED, null, null, false, null, null))
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(10, java.util.concurrent.TimeUnit.SECONDS);
+    return "HostName=localhost;DeviceId="
+        + id
+        + ";SharedAccessKey="
+        + device.authentication().primaryKey();
+  }
+
+  private static void deliverWhenSubscribed(String id, java.util.concurrent.Future<?> script)
+      throws Exception {
+    var key = io.herd.core.twin.TwinKey.device(id);
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    boolean methodDone = false;
+    boolean messageDone = false;
+    while (!(methodDone && messageDone) && System.nanoTime() < deadline && !script.isDone()) {
+      if (!methodDone) {
+        methodDone =
+            succeeds(
+                hub.sessions()
+                    .invokeMethod(
+                        key,
+                        "reboot",
+                        io.vertx.core.buffer.Buffer.buffer("{\"delay\":3}"),
+                        Duration.ofSeconds(5)));
+      }
+      if (!messageDone) {
+        messageDone =
+            succeeds(
+                hub.sessions()
+                    .deliver(
+                        key,
+                        new io.herd.adapter.common.CloudToDeviceMessage(
+                            Map.of("$.mid", "c2d-1"),
+                            Map.of("color", "blue"),
+                            ("hello " + id).getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  private static boolean succeeds(io.vertx.core.Future<?> f) {
+    try {
+      f.toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+      return true;
+    } catch (Exception e) {
+      return false;
+    }
+  }
 }

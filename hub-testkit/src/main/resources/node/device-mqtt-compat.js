@@ -1,0 +1,164 @@
+'use strict';
+/*
+ * Device-side MQTT compatibility checks for a Herd hub, driven only through the official device SDK
+ * (azure-iot-device 1.18.4 with azure-iot-device-mqtt 1.16.4, transports Mqtt and MqttWs) and, for the
+ * service side of twins, azure-iothub 1.16.6.
+ *
+ * Environment:
+ *   HERD_DEVICE_CS_MQTT    device connection string for the Mqtt transport (with GatewayHostName=host:port)
+ *   HERD_DEVICE_CS_MQTTWS  device connection string for the MqttWs transport (WebSocket on port 443)
+ *   HERD_SERVICE_CS        iothubowner connection string
+ *   HERD_SERVICE_TOKEN     a service SAS token, for reading GET /messages/events
+ *   HERD_CA_FILE           the hub's CA certificate (PEM), given to the device client with setOptions({ca})
+ *   NODE_EXTRA_CA_CERTS    the same CA, for the service SDK and https
+ *
+ * The test that runs this script sends a cloud-to-device message and invokes the 'reboot' direct method
+ * through the hub's internal API while the script waits for them (the service side of both comes later).
+ * Output: one line per check, "ok <name>" or "not ok <name>: <details>", then "N passed, M failed".
+ */
+
+const fs = require('fs');
+const https = require('https');
+const { Client, Message } = require('azure-iot-device');
+const { Mqtt, MqttWs } = require('azure-iot-device-mqtt');
+const { Registry } = require('azure-iothub');
+
+const h = require('./compat-harness')({ checkTimeoutFactor: 6 });
+const { CALL_TIMEOUT_MS, check, assert, assertEq, timed } = h;
+
+const ca = fs.readFileSync(process.env.HERD_CA_FILE, 'utf8');
+const registry = Registry.fromConnectionString(process.env.HERD_SERVICE_CS);
+
+const deviceIdOf = (cs) => /DeviceId=([^;]+)/.exec(cs)[1];
+
+/** Reads the live events stream of one device until `predicate(text)` holds. */
+function readEvents(deviceId, predicate) {
+  return new Promise((resolve, reject) => {
+    const req = https.get(
+      {
+        host: 'localhost',
+        port: 443,
+        path: `/messages/events?api-version=2021-04-12&deviceId=${encodeURIComponent(deviceId)}`,
+        headers: { Authorization: process.env.HERD_SERVICE_TOKEN, 'Last-Event-ID': '0' },
+      },
+      (res) => {
+        if (res.statusCode !== 200) {
+          reject(new Error(`GET /messages/events answered ${res.statusCode}`));
+          res.resume();
+          return;
+        }
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => {
+          text += chunk;
+          if (predicate(text)) {
+            resolve(text);
+            req.destroy();
+          }
+        });
+        res.on('error', () => {});
+      },
+    );
+    req.on('error', (err) => {
+      if (err.code !== 'ECONNRESET') reject(err);
+    });
+  });
+}
+
+const callback = (fn) => new Promise((resolve, reject) => fn((err, result) => (err ? reject(err) : resolve(result))));
+
+async function exercise(label, transport, cs) {
+  const deviceId = deviceIdOf(cs);
+  const client = Client.fromConnectionString(cs, transport);
+  client.setOptions({ ca });
+  let twin;
+  const c2d = new Promise((resolve) => {
+    client.on('message', (msg) => {
+      client.complete(msg, () => {});
+      resolve(msg);
+    });
+  });
+  const method = new Promise((resolve) => {
+    client.onDeviceMethod('reboot', (request, response) => {
+      response.send(200, { rebooted: true, delay: request.payload && request.payload.delay }, () => {});
+      resolve(request);
+    });
+  });
+
+  await check(`${label}: open`, async () => {
+    await timed('open', () => client.open());
+  });
+
+  await check(`${label}: sendEvent reaches the events stream with its properties`, async () => {
+    const msg = new Message(JSON.stringify({ temperature: 21.5, label }));
+    msg.messageId = `${label}-m1`;
+    msg.contentType = 'application/json';
+    msg.contentEncoding = 'utf-8';
+    msg.properties.add('kind', 'compat test');
+    await timed('sendEvent', () => client.sendEvent(msg));
+    const text = await timed('events stream', () => readEvents(deviceId, (t) => t.includes(`${label}-m1`)));
+    const data = text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)));
+    const event = data.find((e) => e.systemProperties['message-id'] === `${label}-m1`);
+    assert(event, `no event with message-id ${label}-m1 in ${text.slice(0, 500)}`);
+    assertEq(event.properties.kind, 'compat test', 'application property');
+    assertEq(event.systemProperties['content-type'], 'application/json', 'content type');
+    assertEq(JSON.parse(event.body).temperature, 21.5, 'body');
+  });
+
+  await check(`${label}: getTwin`, async () => {
+    twin = await timed('getTwin', () => client.getTwin());
+    assert(typeof twin.properties.desired.$version === 'number', `desired $version: ${JSON.stringify(twin.properties.desired)}`);
+    assert(typeof twin.properties.reported.$version === 'number', 'reported $version');
+  });
+
+  await check(`${label}: reported patch shows in the service twin`, async () => {
+    await timed('reported.update', () => callback((cb) => twin.properties.reported.update({ fw: { version: '2.0', transport: label } }, cb)));
+    const { responseBody } = await timed('service getTwin', () => registry.getTwin(deviceId));
+    assertEq(responseBody.properties.reported.fw && responseBody.properties.reported.fw.version, '2.0', 'reported fw.version');
+  });
+
+  await check(`${label}: invalid reported patch fails in the SDK`, async () => {
+    let failed = null;
+    try {
+      await timed('bad reported.update', () => callback((cb) => twin.properties.reported.update({ $bad: 1 }, cb)));
+    } catch (err) {
+      failed = err;
+    }
+    assert(failed && !(failed instanceof h.CallTimeout), `expected an error, got ${failed}`);
+  });
+
+  await check(`${label}: desired patch notification`, async () => {
+    const seen = new Promise((resolve) => {
+      twin.on('properties.desired', (delta) => {
+        if (delta.interval === 42) resolve(delta);
+      });
+    });
+    await timed('service updateTwin', () => registry.updateTwin(deviceId, { properties: { desired: { interval: 42 } } }, '*'));
+    const delta = await timed('desired notification', () => seen);
+    assert(typeof delta.$version === 'number', `delta $version: ${JSON.stringify(delta)}`);
+  });
+
+  await check(`${label}: direct method request and response`, async () => {
+    const request = await timed('method request', () => method);
+    assertEq(request.methodName, 'reboot', 'method name');
+    assertEq(request.payload && request.payload.delay, 3, 'payload.delay');
+  });
+
+  await check(`${label}: cloud-to-device message`, async () => {
+    const msg = await timed('c2d message', () => c2d);
+    assertEq(msg.data.toString(), `hello ${deviceId}`, 'body');
+    assertEq(msg.messageId, 'c2d-1', 'messageId');
+    const prop = msg.properties.getItem(0);
+    assert(prop && prop.key === 'color' && prop.value === 'blue', `properties: ${JSON.stringify(msg.properties)}`);
+  });
+
+  await check(`${label}: close`, async () => {
+    await timed('close', () => client.close());
+  });
+}
+
+h.run(async () => {
+  console.log(`# call timeout ${CALL_TIMEOUT_MS} ms`);
+  await exercise('mqtt', Mqtt, process.env.HERD_DEVICE_CS_MQTT);
+  await exercise('mqtt-ws', MqttWs, process.env.HERD_DEVICE_CS_MQTTWS);
+});

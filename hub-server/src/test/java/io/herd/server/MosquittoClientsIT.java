@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.herd.adapter.common.CloudToDeviceMessage;
 import io.herd.adapter.common.LiveEventStream;
 import io.herd.core.twin.TwinKey;
-import io.herd.registry.DeviceSpec;
-import io.herd.registry.DeviceStatus;
 import io.herd.testkit.DebianPackages;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -35,14 +33,7 @@ class MosquittoClientsIT {
   }
 
   private static String key(String id) throws Exception {
-    return hub.hub
-        .registry()
-        .create(new DeviceSpec(id, DeviceStatus.ENABLED, null, null, false, null, null))
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(10, TimeUnit.SECONDS)
-        .authentication()
-        .primaryKey();
+    return hub.deviceKey(id);
   }
 
   private static List<String> common(Path tool, String id, String key) {

@@ -84,6 +84,18 @@ class MqttEndpointIT {
     }
   }
 
+  /** The CONNACK return code of a refused TLS CONNECT. */
+  private static int refusal(String clientId, String username, String password) {
+    return refusal(
+        () ->
+            MqttTestDevice.connect(
+                "ssl://localhost:" + hub.hub.mqttPort(),
+                hub.hub.caFile(),
+                clientId,
+                username,
+                password));
+  }
+
   private interface ThrowingConnect {
     MqttTestDevice run() throws Exception;
   }
@@ -125,48 +137,29 @@ class MqttEndpointIT {
       throws Exception {
     String key = device("m-refused");
     String other = device("m-refused-other");
-    String uri = "ssl://localhost:" + hub.hub.mqttPort();
     String user = "localhost/m-refused/?api-version=2021-04-12";
     // Signed with another device's key: not authorized (5).
-    assertThat(
-            refusal(
-                () ->
-                    MqttTestDevice.connect(
-                        uri,
-                        hub.hub.caFile(),
-                        "m-refused",
-                        user,
-                        MqttTestDevice.deviceToken("m-refused", other))))
+    assertThat(refusal("m-refused", user, MqttTestDevice.deviceToken("m-refused", other)))
         .isEqualTo(MqttException.REASON_CODE_NOT_AUTHORIZED);
     // Unknown device.
     assertThat(
             refusal(
-                () ->
-                    MqttTestDevice.connect(
-                        uri,
-                        hub.hub.caFile(),
-                        "m-nobody",
-                        "localhost/m-nobody/?api-version=2021-04-12",
-                        MqttTestDevice.deviceToken("m-nobody", key))))
+                "m-nobody",
+                "localhost/m-nobody/?api-version=2021-04-12",
+                MqttTestDevice.deviceToken("m-nobody", key)))
         .isEqualTo(MqttException.REASON_CODE_NOT_AUTHORIZED);
     // Expired token.
     String expired =
         MqttTestDevice.token(
             "localhost/devices/m-refused", key, Instant.now().getEpochSecond() - 3600, null);
-    assertThat(
-            refusal(
-                () -> MqttTestDevice.connect(uri, hub.hub.caFile(), "m-refused", user, expired)))
+    assertThat(refusal("m-refused", user, expired))
         .isEqualTo(MqttException.REASON_CODE_NOT_AUTHORIZED);
     // A user name for another device: bad user name or password (4).
     assertThat(
             refusal(
-                () ->
-                    MqttTestDevice.connect(
-                        uri,
-                        hub.hub.caFile(),
-                        "m-refused",
-                        "localhost/m-refused-other/?api-version=2021-04-12",
-                        MqttTestDevice.deviceToken("m-refused", key))))
+                "m-refused",
+                "localhost/m-refused-other/?api-version=2021-04-12",
+                MqttTestDevice.deviceToken("m-refused", key)))
         .isEqualTo(MqttException.REASON_CODE_FAILED_AUTHENTICATION);
     // Disabled device.
     JsonObject d = send(HttpMethod.GET, "/devices/m-refused", null).bodyAsJsonObject();

@@ -3,8 +3,6 @@ package io.herd.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.herd.registry.DeviceSpec;
-import io.herd.registry.DeviceStatus;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.paho.client.mqttv3.MqttException;
@@ -34,14 +32,7 @@ class MqttLimitsIT {
   }
 
   private static String key(String id) throws Exception {
-    return hub.hub
-        .registry()
-        .create(new DeviceSpec(id, DeviceStatus.ENABLED, null, null, false, null, null))
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(10, TimeUnit.SECONDS)
-        .authentication()
-        .primaryKey();
+    return hub.deviceKey(id);
   }
 
   @Test

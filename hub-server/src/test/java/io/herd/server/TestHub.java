@@ -76,6 +76,19 @@ final class TestHub implements AutoCloseable {
         + p.name();
   }
 
+  /** Creates an enabled device with generated SAS keys; returns its primary key. */
+  String deviceKey(String id) throws Exception {
+    return hub.registry()
+        .create(
+            new io.herd.registry.DeviceSpec(
+                id, io.herd.registry.DeviceStatus.ENABLED, null, null, false, null, null))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, java.util.concurrent.TimeUnit.SECONDS)
+        .authentication()
+        .primaryKey();
+  }
+
   String owner() {
     return token("iothubowner");
   }

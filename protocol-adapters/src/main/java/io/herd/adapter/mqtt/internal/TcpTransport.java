@@ -2,11 +2,8 @@ package io.herd.adapter.mqtt.internal;
 
 import io.netty.handler.codec.mqtt.MqttMessage;
 import io.vertx.core.internal.net.NetSocketInternal;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
-import java.util.ArrayList;
 import java.util.List;
-import javax.net.ssl.SSLPeerUnverifiedException;
 
 /** MQTT over a TCP connection whose pipeline holds Netty's MQTT codec. */
 final class TcpTransport implements MqttTransport {
@@ -43,20 +40,7 @@ final class TcpTransport implements MqttTransport {
 
   @Override
   public List<X509Certificate> peerCertificates() {
-    if (!socket.isSsl()) {
-      return List.of();
-    }
-    try {
-      List<X509Certificate> out = new ArrayList<>();
-      for (Certificate c : socket.peerCertificates()) {
-        if (c instanceof X509Certificate x) {
-          out.add(x);
-        }
-      }
-      return out;
-    } catch (SSLPeerUnverifiedException e) {
-      return List.of();
-    }
+    return PeerCertificates.of(socket.isSsl(), socket::peerCertificates);
   }
 
   @Override

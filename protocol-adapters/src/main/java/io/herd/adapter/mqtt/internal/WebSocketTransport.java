@@ -10,11 +10,8 @@ import io.netty.handler.codec.mqtt.MqttMessage;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
-import java.util.ArrayList;
 import java.util.List;
-import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
  * MQTT over a WebSocket of the HTTPS listener (azure-iothub-wire.md §2.8): binary frames carry the
@@ -75,20 +72,7 @@ final class WebSocketTransport implements MqttTransport {
 
   @Override
   public List<X509Certificate> peerCertificates() {
-    if (!ws.isSsl()) {
-      return List.of();
-    }
-    try {
-      List<X509Certificate> out = new ArrayList<>();
-      for (Certificate c : ws.peerCertificates()) {
-        if (c instanceof X509Certificate x) {
-          out.add(x);
-        }
-      }
-      return out;
-    } catch (SSLPeerUnverifiedException e) {
-      return List.of();
-    }
+    return PeerCertificates.of(ws.isSsl(), ws::peerCertificates);
   }
 
   @Override

@@ -78,7 +78,7 @@ public final class PgTwinRepository implements TwinRepository {
         modules[i] = k.moduleId() == null ? "" : k.moduleId();
         i++;
       }
-      steps.add(c -> c.preparedQuery(DELETE).execute(Tuple.of(devices, modules)));
+      steps.add(c -> c.preparedQuery(DELETE).execute(Tuple.of(devices, (Object) modules)));
     }
     if (!upserts.isEmpty()) {
       int n = upserts.size();

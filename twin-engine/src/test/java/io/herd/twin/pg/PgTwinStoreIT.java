@@ -94,4 +94,24 @@ class PgTwinStoreIT {
         .as("deleted, then an identity of the same generation gets an empty twin")
         .isEqualTo(1);
   }
+
+  @Test
+  void removedModuleTwinsStayRemovedAfterAReopen() {
+    TwinKey keep = TwinKey.module("pg-mod", "keep");
+    TwinKey gone = TwinKey.module("pg-mod", "gone");
+    Map<TwinKey, TwinIdentity> ids = new LinkedHashMap<>();
+    ids.put(keep, identity("gk"));
+    ids.put(gone, identity("gg"));
+    TwinStore store = open(ids);
+    Future.await(store.patchReported(keep, new JsonObject().put("a", 1)));
+    Future.await(store.patchReported(gone, new JsonObject().put("a", 1)));
+    Future.await(store.remove(gone));
+
+    // The identities stay registered, so a twin without stored state comes back empty.
+    TwinStore reopened = open(ids);
+    assertThat(reopened.find(keep).orElseThrow().reportedVersion()).isEqualTo(2);
+    assertThat(reopened.find(gone).orElseThrow().reportedVersion())
+        .as("the removed module twin's stored state is gone")
+        .isEqualTo(1);
+  }
 }

@@ -12,7 +12,6 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.OpenSSLEngineOptions;
-import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.junit5.VertxExtension;
 import java.net.URI;
@@ -72,10 +71,17 @@ class ServerTlsTest {
     assertThat(options.getSslEngineOptions()).isInstanceOf(OpenSSLEngineOptions.class);
     assertThat(options.getEnabledSecureTransportProtocols())
         .containsExactlyInAnyOrder("TLSv1.2", "TLSv1.3");
-    assertThat(options.getKeyCertOptions()).isInstanceOf(PemKeyCertOptions.class);
-    PemKeyCertOptions pem = (PemKeyCertOptions) options.getKeyCertOptions();
-    assertThat(pem.getCertPaths()).containsExactly(material.certificateChain().toString());
-    assertThat(pem.getKeyPaths()).containsExactly(material.privateKey().toString());
+    // The server's key and chain, behind the key manager whose key material OpenSSL caches.
+    javax.net.ssl.KeyManagerFactory kmf;
+    try {
+      kmf = options.getKeyCertOptions().getKeyManagerFactory(null);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+    assertThat(kmf).isInstanceOf(io.netty.handler.ssl.OpenSslCachingX509KeyManagerFactory.class);
+    javax.net.ssl.X509KeyManager km = (javax.net.ssl.X509KeyManager) kmf.getKeyManagers()[0];
+    assertThat(km.getCertificateChain("herd")[0].getSubjectX500Principal().getName())
+        .contains("CN=");
     assertThat(options.getClientAuth()).isEqualTo(ClientAuth.NONE);
     assertThat(options.isUseAlpn()).isFalse();
   }

@@ -47,6 +47,7 @@ import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.TrustOptions;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -172,6 +173,8 @@ public final class MqttBench {
       int holdSeconds,
       Path readyFile,
       Path stopFile,
+      Path armedFile,
+      Path startFile,
       int window,
       int seconds,
       int warmupSeconds,
@@ -218,6 +221,9 @@ public final class MqttBench {
           --hold-seconds N          connect: hold the connections at most this long (default 60)
           --ready-file PATH         connect: written (key=value) once every device is connected
           --stop-file PATH          connect: stop holding as soon as this file exists
+          --armed-file PATH         connect: written once the process is ready to connect
+          --start-file PATH         connect: wait for this file before the first connect, so
+                                    that JVM start-up stays out of a multi-process figure
           --window N                un-acknowledged messages per device (telemetry default 16,
                                     reported default 1)
           --seconds N               telemetry, reported: measured window (default 20)
@@ -282,6 +288,8 @@ public final class MqttBench {
               BenchSupport.intArg(values, "hold-seconds", 60, 0, 86_400),
               BenchSupport.pathArg(values, "ready-file"),
               BenchSupport.pathArg(values, "stop-file"),
+              BenchSupport.pathArg(values, "armed-file"),
+              BenchSupport.pathArg(values, "start-file"),
               BenchSupport.intArg(values, "window", mode == Mode.TELEMETRY ? 16 : 1, 1, 1_000),
               BenchSupport.intArg(values, "seconds", 20, 1, 3_600),
               BenchSupport.intArg(values, "warmup-seconds", 5, 0, 600),
@@ -783,6 +791,30 @@ public final class MqttBench {
       }
     }
 
+    /** With --start-file: says it is armed, then waits until the file exists. */
+    private void awaitStartSignal() throws TimeoutException {
+      if (o.startFile() == null) {
+        return;
+      }
+      try {
+        if (o.armedFile() != null) {
+          Files.writeString(o.armedFile(), "armedEpochMs=" + System.currentTimeMillis() + "\n");
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.timeoutSeconds());
+        while (!Files.exists(o.startFile())) {
+          if (System.nanoTime() > deadline) {
+            throw new TimeoutException("no start signal " + o.startFile());
+          }
+          Thread.sleep(1);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new TimeoutException("interrupted while waiting for the start signal");
+      }
+    }
+
     /** The steps of the mode after start; true when all went well. */
     private boolean steps() throws TimeoutException {
       Figures connect = connectStep();
@@ -802,6 +834,7 @@ public final class MqttBench {
     }
 
     private Figures connectStep() throws TimeoutException {
+      awaitStartSignal();
       long startEpochMs = System.currentTimeMillis();
       long start = System.nanoTime();
       CpuSample cpu = CpuSample.now();

@@ -479,6 +479,36 @@ class MqttEndpointIT {
     }
   }
 
+  @Test
+  void aModuleConnectsWithItsOwnKeyAndUsesItsOwnTwinAndTelemetryTopic() throws Exception {
+    device("m-edge");
+    HttpResponse<Buffer> created =
+        send(HttpMethod.PUT, "/devices/m-edge/modules/sensor", new JsonObject());
+    assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(200);
+    String key =
+        created
+            .bodyAsJsonObject()
+            .getJsonObject("authentication")
+            .getJsonObject("symmetricKey")
+            .getString("primaryKey");
+    long before = hub.hub.events().nextSequence();
+    try (MqttTestDevice m = MqttTestDevice.connect(hub, "m-edge/sensor", key)) {
+      m.subscribe("$iothub/twin/res/#", 0);
+      m.publish("$iothub/twin/PATCH/properties/reported/?$rid=1", "{\"mode\":\"fast\"}", 0);
+      assertThat(m.next().topic()).isEqualTo("$iothub/twin/res/204/?$rid=1&$version=2");
+      // QoS 0 telemetry on the module's own topic.
+      m.publish("devices/m-edge/modules/sensor/messages/events/", "module says hi", 0);
+      await().atMost(Duration.ofSeconds(10)).until(() -> hub.hub.events().nextSequence() > before);
+    }
+    JsonObject twin = send(HttpMethod.GET, "/twins/m-edge/modules/sensor", null).bodyAsJsonObject();
+    assertThat(twin.getString("moduleId")).isEqualTo("sensor");
+    assertThat(twin.getJsonObject("properties").getJsonObject("reported").getString("mode"))
+        .isEqualTo("fast");
+    JsonObject deviceTwin = send(HttpMethod.GET, "/twins/m-edge", null).bodyAsJsonObject();
+    assertThat(deviceTwin.getJsonObject("properties").getJsonObject("reported").containsKey("mode"))
+        .isFalse();
+  }
+
   // ---- methods and cloud-to-device through the internal API
 
   @Test

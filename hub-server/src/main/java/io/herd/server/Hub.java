@@ -237,7 +237,8 @@ public final class Hub implements AutoCloseable {
         "port",
         MqttAdapter.WEBSOCKET_PATH);
 
-    ServiceApi api = new ServiceApi(registry, twins, certificateAuthorities, authenticator, events);
+    ServiceApi api =
+        new ServiceApi(registry, twins, certificateAuthorities, authenticator, events, sessions);
     var scrape = PrometheusScrapingHandler.create(metrics);
 
     httpsPort = choosePort(config.httpsPort(), config.fallbackHttpsPort());

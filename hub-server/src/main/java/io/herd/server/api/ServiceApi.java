@@ -1,5 +1,6 @@
 package io.herd.server.api;
 
+import io.herd.adapter.common.DeviceSessions;
 import io.herd.adapter.common.LiveEventStream;
 import io.herd.core.ErrorCode;
 import io.herd.core.HubException;
@@ -63,18 +64,21 @@ public final class ServiceApi {
   private final CertificateAuthorities certificates;
   private final SasAuthenticator authenticator;
   private final EventStreamApi events;
+  private final DeviceSessions sessions;
 
   public ServiceApi(
       DeviceRegistry registry,
       TwinStore twins,
       CertificateAuthorities certificates,
       SasAuthenticator authenticator,
-      LiveEventStream events) {
+      LiveEventStream events,
+      DeviceSessions sessions) {
     this.registry = registry;
     this.twins = twins;
     this.certificates = certificates;
     this.authenticator = authenticator;
     this.events = new EventStreamApi(events);
+    this.sessions = sessions;
   }
 
   /**
@@ -157,6 +161,25 @@ public final class ServiceApi {
         "/certificates/:name",
         Permission.REGISTRY_WRITE,
         this::deleteCertificate);
+    MethodsApi methods = new MethodsApi(vertx, registry, sessions);
+    on(
+        router,
+        HttpMethod.POST,
+        "/twins/:id/methods",
+        Permission.SERVICE_CONNECT,
+        ctx ->
+            methods
+                .invoke(ctx.pathParam("id"), null, ctx.body().buffer())
+                .map(r -> Reply.json(200, r)));
+    on(
+        router,
+        HttpMethod.POST,
+        "/twins/:id/modules/:mid/methods",
+        Permission.SERVICE_CONNECT,
+        ctx ->
+            methods
+                .invoke(ctx.pathParam("id"), ctx.pathParam("mid"), ctx.body().buffer())
+                .map(r -> Reply.json(200, r)));
     on(router, HttpMethod.GET, "/twins/:id", Permission.SERVICE_CONNECT, this::getTwin);
     on(
         router,

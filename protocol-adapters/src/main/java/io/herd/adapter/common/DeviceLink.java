@@ -32,6 +32,9 @@ public interface DeviceLink {
    */
   Future<Void> deliver(CloudToDeviceMessage message);
 
+  /** Whether the device is subscribed to direct methods now; callable from any thread. */
+  boolean acceptsMethods();
+
   /** Closes the connection because the same identity connected again. */
   void closeReplaced();
 }

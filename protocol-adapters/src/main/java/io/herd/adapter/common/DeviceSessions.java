@@ -6,11 +6,14 @@ import io.herd.core.twin.TwinKey;
 import io.herd.registry.ConnectionState;
 import io.herd.registry.DeviceRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -24,6 +27,10 @@ public final class DeviceSessions {
   private final int maxConnections;
   private final AtomicInteger connections = new AtomicInteger();
   private final ConcurrentHashMap<TwinKey, DeviceLink> links = new ConcurrentHashMap<>();
+
+  /** Direct-method calls waiting for their device to connect and subscribe to methods. */
+  private final ConcurrentHashMap<TwinKey, CopyOnWriteArrayList<Promise<Void>>> methodWaiters =
+      new ConcurrentHashMap<>();
 
   /**
    * @param maxConnections authenticated and pending connections together, at most
@@ -96,6 +103,26 @@ public final class DeviceSessions {
     return link.invokeMethod(methodName, payload, timeout);
   }
 
+  /**
+   * Invokes a direct method, first waiting up to {@code connectTimeout} for the device to connect
+   * and subscribe to methods when it has not (zero: it must have already). A request is sent to a
+   * device once at most.
+   */
+  public Future<MethodResult> invokeMethod(
+      Vertx vertx,
+      TwinKey key,
+      String methodName,
+      Buffer payload,
+      Duration responseTimeout,
+      Duration connectTimeout) {
+    DeviceLink link = links.get(key);
+    if (connectTimeout.isZero() || (link != null && link.acceptsMethods())) {
+      return invokeMethod(key, methodName, payload, responseTimeout);
+    }
+    return awaitMethods(vertx, key, connectTimeout)
+        .compose(ready -> invokeMethod(key, methodName, payload, responseTimeout));
+  }
+
   /** Delivers a cloud-to-device message to a connected device. */
   public Future<Void> deliver(TwinKey key, CloudToDeviceMessage message) {
     DeviceLink link = links.get(key);
@@ -103,6 +130,52 @@ public final class DeviceSessions {
       return Future.failedFuture(notOnline(key));
     }
     return link.deliver(message);
+  }
+
+  /**
+   * Completes once {@code key} has a connection subscribed to direct methods (at once when it has
+   * one), or fails with 404103 DeviceNotOnline after {@code timeout}.
+   */
+  public Future<Void> awaitMethods(Vertx vertx, TwinKey key, Duration timeout) {
+    Promise<Void> ready = Promise.promise();
+    CopyOnWriteArrayList<Promise<Void>> waiters =
+        methodWaiters.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>());
+    waiters.add(ready);
+    // A subscription that came before the waiter was registered would not signal it.
+    DeviceLink link = links.get(key);
+    if (link != null && link.acceptsMethods()) {
+      ready.tryComplete();
+    }
+    long timer =
+        vertx.setTimer(
+            Math.max(1, timeout.toMillis()),
+            t ->
+                ready.tryFail(
+                    new HubException(
+                        ErrorCode.DEVICE_NOT_ONLINE,
+                        "Device "
+                            + key
+                            + " did not connect and subscribe to direct methods within "
+                            + timeout.toSeconds()
+                            + " s")));
+    return ready
+        .future()
+        .andThen(
+            ar -> {
+              vertx.cancelTimer(timer);
+              waiters.remove(ready);
+              methodWaiters.computeIfPresent(key, (k, l) -> l.isEmpty() ? null : l);
+            });
+  }
+
+  /** Called by a link when its device subscribed to direct methods. */
+  public void methodsReady(DeviceLink link) {
+    CopyOnWriteArrayList<Promise<Void>> waiters = methodWaiters.get(link.key());
+    if (waiters != null) {
+      for (Promise<Void> p : waiters) {
+        p.tryComplete();
+      }
+    }
   }
 
   static HubException notOnline(TwinKey key) {

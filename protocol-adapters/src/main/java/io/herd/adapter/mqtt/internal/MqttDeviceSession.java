@@ -96,6 +96,7 @@ final class MqttDeviceSession implements DeviceLink {
   private String clientId = "";
   private final Map<Subscription, MqttQoS> subscriptions = new EnumMap<>(Subscription.class);
   private TwinStore.Subscription desiredFeed;
+  private volatile boolean acceptsMethods;
 
   private long idleLimitNanos;
   private long lastReadNanos = System.nanoTime();
@@ -369,11 +370,16 @@ final class MqttDeviceSession implements DeviceLink {
       }
       granted.add(qos.value());
     }
+    boolean methodsNow = subscriptions.containsKey(Subscription.METHODS);
     transport.write(
         new MqttSubAckMessage(
             new MqttFixedHeader(MqttMessageType.SUBACK, false, MqttQoS.AT_MOST_ONCE, false, 0),
             MqttMessageIdVariableHeader.from(s.variableHeader().messageId()),
             new MqttSubAckPayload(granted)));
+    if (methodsNow && !acceptsMethods) {
+      acceptsMethods = true;
+      services.sessions().methodsReady(this);
+    }
   }
 
   private void onUnsubscribe(MqttUnsubscribeMessage u) {
@@ -381,6 +387,9 @@ final class MqttDeviceSession implements DeviceLink {
       Subscription kind = MqttTopics.parseSubscription(filter, identity);
       if (kind != null) {
         subscriptions.remove(kind);
+        if (kind == Subscription.METHODS) {
+          acceptsMethods = false;
+        }
         if (kind == Subscription.DESIRED_PROPERTIES && desiredFeed != null) {
           desiredFeed.close();
           desiredFeed = null;
@@ -578,7 +587,13 @@ final class MqttDeviceSession implements DeviceLink {
   private void methodResponse(int status, String rid, byte[] payload) {
     PendingMethod pending = methods.remove(rid);
     if (pending == null) {
-      LOG.debug("method response for no pending request [device: {}, rid: {}]", identity, rid);
+      // Late (after the timeout) or duplicate: the caller has its answer already.
+      LOG.info(
+          "dropping a direct-method response [device: {}, rid: {}, status: {}, reason: no request"
+              + " waits for it (late or duplicate)]",
+          identity,
+          rid,
+          status);
       return;
     }
     vertx.cancelTimer(pending.timer());
@@ -685,6 +700,11 @@ final class MqttDeviceSession implements DeviceLink {
                   Unpooled.wrappedBuffer(message.body())));
         });
     return promise.future();
+  }
+
+  @Override
+  public boolean acceptsMethods() {
+    return acceptsMethods;
   }
 
   @Override
@@ -878,6 +898,7 @@ final class MqttDeviceSession implements DeviceLink {
     }
     boolean wasConnected = state == State.CONNECTED;
     state = State.CLOSED;
+    acceptsMethods = false;
     if (idleTimer >= 0) {
       vertx.cancelTimer(idleTimer);
     }

@@ -130,6 +130,30 @@ class AzureServiceSdkCompatIT {
     assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isZero();
   }
 
+  @Test
+  void directMethodsWorkBetweenTheServiceAndDeviceSdks() throws Exception {
+    NodeSdk.assumeAvailable();
+    NodeSdk sdk = NodeSdk.installed();
+    String suffix = Long.toHexString(System.nanoTime());
+    String gateway = ";GatewayHostName=localhost:" + hub.mqttPort();
+    String owner = hub.policies().find("iothubowner").orElseThrow().connectionString("localhost");
+    NodeSdk.Result r =
+        sdk.run(
+            sdk.script("methods-compat.js"),
+            Map.of(
+                "HERD_SERVICE_CS", owner,
+                "HERD_DEVICE_CS_ANSWERS", deviceConnectionString("dm-answers-" + suffix) + gateway,
+                "HERD_DEVICE_CS_OFFLINE", deviceConnectionString("dm-offline-" + suffix) + gateway,
+                "HERD_DEVICE_CS_SILENT", deviceConnectionString("dm-silent-" + suffix) + gateway,
+                "HERD_DEVICE_CS_LATE", deviceConnectionString("dm-late-" + suffix) + gateway,
+                "HERD_CA_FILE", hub.caFile().toString(),
+                "NODE_EXTRA_CA_CERTS", hub.caFile().toString()),
+            Duration.ofMinutes(3));
+    assertThat(r.stdout()).doesNotContain("not ok");
+    assertThat(r.stdout()).containsPattern("(?m)^\\d+ passed, 0 failed$");
+    assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isZero();
+  }
+
   private static String deviceConnectionString(String id) throws Exception {
     var device =
         hub.registry()

@@ -61,6 +61,25 @@ public record Device(
         parentScopes);
   }
 
+  /** A copy with another number of pending cloud-to-device messages; the etag stays. */
+  public Device withCloudToDeviceMessageCount(int count) {
+    return new Device(
+        deviceId,
+        generationId,
+        version,
+        status,
+        statusReason,
+        statusUpdatedTime,
+        connectionState,
+        connectionStateUpdatedTime,
+        lastActivityTime,
+        count,
+        authentication,
+        iotEdge,
+        deviceScope,
+        parentScopes);
+  }
+
   public boolean enabled() {
     return status == DeviceStatus.ENABLED;
   }

@@ -57,6 +57,26 @@ class DeviceRegistryTest {
   }
 
   @Test
+  void cloudToDeviceCountIsMemoryOnlyNotifiesListenersAndSurvivesAnUpdate() throws Exception {
+    Future.await(registry.create(spec("d1")));
+    java.util.concurrent.BlockingQueue<IdentityChange> seen =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    registry.onChange(seen::add);
+    registry.cloudToDeviceMessageCountChanged("d1", 3);
+    registry.cloudToDeviceMessageCountChanged("nope", 1);
+    IdentityChange c = seen.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(c).isInstanceOf(IdentityChange.PutDevice.class);
+    assertThat(((IdentityChange.PutDevice) c).device().cloudToDeviceMessageCount()).isEqualTo(3);
+    assertThat(registry.find("d1").orElseThrow().cloudToDeviceMessageCount()).isEqualTo(3);
+    Device updated =
+        Future.await(
+            registry.update(
+                new DeviceSpec("d1", DeviceStatus.DISABLED, null, null, false, null, List.of()),
+                "*"));
+    assertThat(updated.cloudToDeviceMessageCount()).isEqualTo(3);
+  }
+
+  @Test
   void secondCreateOfTheSameIdConflicts() {
     Future.await(registry.create(spec("d1")));
     assertThat(codeOf(registry.create(spec("d1")))).isEqualTo(ErrorCode.DEVICE_ALREADY_EXISTS);

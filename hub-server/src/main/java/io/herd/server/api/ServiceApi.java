@@ -22,6 +22,8 @@ import io.herd.registry.Permission;
 import io.herd.registry.Principal;
 import io.herd.registry.RegistryStatistics;
 import io.herd.registry.SasAuthenticator;
+import io.herd.server.c2d.CloudToDeviceQueues;
+import io.herd.server.c2d.Feedback;
 import io.herd.server.internal.TwinIdentities;
 import io.herd.twin.TwinStore;
 import io.herd.twin.TwinUpdate;
@@ -63,13 +65,16 @@ public final class ServiceApi {
   private final CertificateAuthorities certificates;
   private final SasAuthenticator authenticator;
   private final EventStreamApi events;
+  private final CloudToDeviceQueues cloudToDevice;
 
   public ServiceApi(
       DeviceRegistry registry,
       TwinStore twins,
       CertificateAuthorities certificates,
       SasAuthenticator authenticator,
-      LiveEventStream events) {
+      LiveEventStream events,
+      CloudToDeviceQueues cloudToDevice) {
+    this.cloudToDevice = cloudToDevice;
     this.registry = registry;
     this.twins = twins;
     this.certificates = certificates;
@@ -120,6 +125,25 @@ public final class ServiceApi {
     on(router, HttpMethod.PUT, "/devices/:id", Permission.REGISTRY_WRITE, this::putDevice);
     on(router, HttpMethod.DELETE, "/devices/:id", Permission.REGISTRY_WRITE, this::deleteDevice);
     on(router, HttpMethod.GET, "/devices/:id/modules", Permission.REGISTRY_READ, this::listModules);
+    // The C2D queue is the service's side of cloud-to-device messaging: ServiceConnect (wire §1.2).
+    on(
+        router,
+        HttpMethod.DELETE,
+        "/devices/:id/commands",
+        Permission.SERVICE_CONNECT,
+        this::purgeQueue);
+    on(
+        router,
+        HttpMethod.POST,
+        "/devices/:id/messages/deviceBound",
+        Permission.SERVICE_CONNECT,
+        this::sendToDevice);
+    on(
+        router,
+        HttpMethod.GET,
+        "/messages/serviceBound/feedback",
+        Permission.SERVICE_CONNECT,
+        this::takeFeedback);
     on(
         router,
         HttpMethod.GET,
@@ -356,6 +380,58 @@ public final class ServiceApi {
 
   private Future<Reply> getDevice(RoutingContext ctx) {
     return registry.get(ctx.pathParam("id")).map(d -> Reply.json(200, IdentityCodec.toJson(d)));
+  }
+
+  private Future<Reply> purgeQueue(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    return cloudToDevice
+        .purge(id)
+        .map(
+            n ->
+                Reply.json(
+                    200,
+                    new JsonObject()
+                        .put("totalMessagesPurged", n)
+                        .put("deviceId", id)
+                        .putNull("moduleId")));
+  }
+
+  private Future<Reply> sendToDevice(RoutingContext ctx) {
+    var message = CloudToDeviceCodec.fromJson(JsonFields.parseObject(ctx.body().buffer()));
+    return cloudToDevice
+        .enqueue(ctx.pathParam("id"), message)
+        .map(e -> Reply.json(201, CloudToDeviceCodec.toJson(e)));
+  }
+
+  /** Default and largest number of feedback records per request. */
+  private static final int FEEDBACK_BATCH = 64;
+
+  private static final int MAX_FEEDBACK_BATCH = 1000;
+
+  private Future<Reply> takeFeedback(RoutingContext ctx) {
+    String max = ctx.request().getParam("max");
+    int n = FEEDBACK_BATCH;
+    if (max != null) {
+      try {
+        n = Integer.parseInt(max);
+      } catch (NumberFormatException e) {
+        n = -1;
+      }
+      if (n < 1 || n > MAX_FEEDBACK_BATCH) {
+        throw HubException.badRequest(
+            "max must be a number from 1 to " + MAX_FEEDBACK_BATCH + ", got '" + max + "'");
+      }
+    }
+    return cloudToDevice
+        .takeFeedback(n)
+        .map(
+            records -> {
+              JsonArray out = new JsonArray();
+              for (Feedback f : records) {
+                out.add(f.toJson());
+              }
+              return Reply.json(200, out);
+            });
   }
 
   private Future<Reply> putDevice(RoutingContext ctx) {

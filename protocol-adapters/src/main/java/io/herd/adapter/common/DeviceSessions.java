@@ -11,7 +11,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * The live device connections of this hub process, one per identity: a new connection of an
@@ -24,6 +26,8 @@ public final class DeviceSessions {
   private final int maxConnections;
   private final AtomicInteger connections = new AtomicInteger();
   private final ConcurrentHashMap<TwinKey, DeviceLink> links = new ConcurrentHashMap<>();
+  private final CopyOnWriteArrayList<Consumer<TwinKey>> cloudToDeviceReady =
+      new CopyOnWriteArrayList<>();
 
   /**
    * @param maxConnections authenticated and pending connections together, at most
@@ -103,6 +107,22 @@ public final class DeviceSessions {
       return Future.failedFuture(notOnline(key));
     }
     return link.deliver(message);
+  }
+
+  /**
+   * Registers a listener called (on the connection's thread) each time a connected identity starts
+   * taking cloud-to-device messages, i.e. after its C2D subscription was granted: the moment to
+   * send what queued up while it was away.
+   */
+  public void onCloudToDeviceReady(Consumer<TwinKey> listener) {
+    cloudToDeviceReady.add(listener);
+  }
+
+  /** Called by an adapter when {@code key} may now receive {@link #deliver} calls. */
+  public void cloudToDeviceReady(TwinKey key) {
+    for (Consumer<TwinKey> l : cloudToDeviceReady) {
+      l.accept(key);
+    }
   }
 
   static HubException notOnline(TwinKey key) {

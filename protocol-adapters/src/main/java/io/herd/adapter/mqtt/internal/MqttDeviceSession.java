@@ -351,6 +351,7 @@ final class MqttDeviceSession implements DeviceLink {
 
   private void onSubscribe(MqttSubscribeMessage s) {
     List<Integer> granted = new ArrayList<>();
+    boolean cloudToDevice = false;
     for (MqttTopicSubscription t : s.payload().topicSubscriptions()) {
       Subscription kind = MqttTopics.parseSubscription(t.topicFilter(), identity);
       if (kind == null) {
@@ -367,6 +368,7 @@ final class MqttDeviceSession implements DeviceLink {
       if (kind == Subscription.DESIRED_PROPERTIES && desiredFeed == null) {
         desiredFeed = services.twins().subscribe(identity.key(), this::onTwinChange);
       }
+      cloudToDevice |= kind == Subscription.CLOUD_TO_DEVICE;
       granted.add(qos.value());
     }
     transport.write(
@@ -374,6 +376,10 @@ final class MqttDeviceSession implements DeviceLink {
             new MqttFixedHeader(MqttMessageType.SUBACK, false, MqttQoS.AT_MOST_ONCE, false, 0),
             MqttMessageIdVariableHeader.from(s.variableHeader().messageId()),
             new MqttSubAckPayload(granted)));
+    // After the SUBACK, so that queued messages reach the device after its subscription is granted.
+    if (cloudToDevice) {
+      services.sessions().cloudToDeviceReady(identity.key());
+    }
   }
 
   private void onUnsubscribe(MqttUnsubscribeMessage u) {

@@ -56,6 +56,14 @@ class CloudToDeviceIT {
             .sendJson(body));
   }
 
+  private static HttpResponse<Buffer> purge(String id) {
+    return Future.await(
+        hub.client
+            .delete("/devices/" + id + "/commands" + API)
+            .putHeader("Authorization", hub.token("service"))
+            .send());
+  }
+
   private static JsonObject text(String data) {
     return new JsonObject().put("data", data);
   }
@@ -173,6 +181,31 @@ class CloudToDeviceIT {
   }
 
   @Test
+  void aMessageNeverAcknowledgedIsDroppedAfterTenAttemptsWithFeedback() throws Exception {
+    String key = hub.deviceKey("c2d-attempts");
+    send(hub, "c2d-attempts", text("unwanted").put("messageId", "u1").put("ack", "negative"));
+    for (int attempt = 1; attempt <= 10; attempt++) {
+      try (MqttTestDevice d = MqttTestDevice.connect(hub, "c2d-attempts", key)) {
+        d.client.setManualAcks(true);
+        d.subscribe(topic("c2d-attempts"), 1);
+        assertThat(d.next().payload()).as("attempt %d", attempt).isEqualTo("unwanted");
+      }
+    }
+    try (MqttTestDevice d = MqttTestDevice.connect(hub, "c2d-attempts", key)) {
+      d.subscribe(topic("c2d-attempts"), 1);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThat(feedbackOf("c2d-attempts"))
+                      .extracting(j -> j.getString("statusCode"))
+                      .containsExactly("DeliveryCountExceeded"));
+      assertThat(d.received).isEmpty();
+    }
+    assertThat(count(hub, "c2d-attempts")).isZero();
+  }
+
+  @Test
   void anExpiredMessageIsDroppedWithExpiredFeedback() throws Exception {
     String key = hub.deviceKey("c2d-ttl");
     send(
@@ -210,12 +243,7 @@ class CloudToDeviceIT {
     assertThat(refused.getHeader("iothub-errorcode")).isEqualTo("DeviceMaximumQueueDepthExceeded");
     assertThat(count(hub, "c2d-full-queue")).isEqualTo(50);
 
-    HttpResponse<Buffer> purged =
-        Future.await(
-            hub.client
-                .delete("/devices/c2d-full-queue/commands" + API)
-                .putHeader("Authorization", hub.token("service"))
-                .send());
+    HttpResponse<Buffer> purged = purge("c2d-full-queue");
     assertThat(purged.statusCode()).isEqualTo(200);
     assertThat(purged.bodyAsJsonObject())
         .isEqualTo(
@@ -226,12 +254,7 @@ class CloudToDeviceIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> count(hub, "c2d-full-queue") == 0);
     assertThat(send(hub, "c2d-full-queue", text("room again")).statusCode()).isEqualTo(201);
 
-    HttpResponse<Buffer> unknown =
-        Future.await(
-            hub.client
-                .delete("/devices/nobody/commands" + API)
-                .putHeader("Authorization", hub.token("service"))
-                .send());
+    HttpResponse<Buffer> unknown = purge("nobody");
     assertThat(unknown.statusCode()).isEqualTo(404);
     assertThat(unknown.getHeader("iothub-errorcode")).isEqualTo("DeviceNotFound");
   }

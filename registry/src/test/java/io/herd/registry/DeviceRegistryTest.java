@@ -1,5 +1,6 @@
 package io.herd.registry;
 
+import static io.herd.testkit.FailedFutures.codeOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -34,15 +35,6 @@ class DeviceRegistryTest {
 
   private static DeviceSpec spec(String id) {
     return new DeviceSpec(id, DeviceStatus.ENABLED, null, null, false, null, List.of());
-  }
-
-  private static ErrorCode codeOf(Future<?> f) {
-    try {
-      Future.await(f);
-    } catch (RuntimeException e) {
-      return HubException.from(e).errorCode();
-    }
-    throw new AssertionError("expected failure, got success");
   }
 
   @Test

@@ -57,6 +57,11 @@ public final class ServiceApi {
   public static final int MAX_BODY = 256 * 1024;
 
   public static final int MAX_TOP = 1000;
+
+  /** Default and largest number of feedback records per request. */
+  private static final int FEEDBACK_BATCH = 64;
+
+  private static final int MAX_FEEDBACK_BATCH = 1000;
   private static final String PRINCIPAL = "herd.principal";
   private static final String JSON = "application/json; charset=utf-8";
 
@@ -402,11 +407,6 @@ public final class ServiceApi {
         .enqueue(ctx.pathParam("id"), message)
         .map(e -> Reply.json(201, CloudToDeviceCodec.toJson(e)));
   }
-
-  /** Default and largest number of feedback records per request. */
-  private static final int FEEDBACK_BATCH = 64;
-
-  private static final int MAX_FEEDBACK_BATCH = 1000;
 
   private Future<Reply> takeFeedback(RoutingContext ctx) {
     String max = ctx.request().getParam("max");

@@ -1,5 +1,6 @@
 package io.herd.server.c2d;
 
+import static io.herd.testkit.FailedFutures.codeOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -72,15 +73,6 @@ class CloudToDeviceQueuesTest {
   private static OutgoingMessage message(String id, AckMode ack) {
     return new OutgoingMessage(
         id, null, ack, null, null, null, Map.of(), id.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static ErrorCode codeOf(Future<?> f) {
-    try {
-      Future.await(f);
-    } catch (RuntimeException e) {
-      return HubException.from(e).errorCode();
-    }
-    throw new AssertionError("expected failure, got success");
   }
 
   private Object connect(String deviceId) {

@@ -25,5 +25,7 @@ CREATE TABLE c2d_feedback (
   device_generation_id text        NOT NULL,
   enqueued_time        timestamptz NOT NULL,
   status_code          text        NOT NULL,
-  description          text        NOT NULL
+  description          text        NOT NULL,
+  created              timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX c2d_feedback_created ON c2d_feedback (created);

@@ -452,7 +452,7 @@ public final class Hub implements AutoCloseable {
         Future.await(mqtt.close());
       }
       if (cloudToDevice != null) {
-        cloudToDevice.close();
+        Future.await(cloudToDevice.close());
       }
       if (pool != null) {
         Future.await(pool.close());

@@ -137,12 +137,15 @@ public final class ServiceApi {
         "/devices/:id/commands",
         Permission.SERVICE_CONNECT,
         this::purgeQueue);
-    on(
-        router,
-        HttpMethod.POST,
-        "/devices/:id/messages/deviceBound",
-        Permission.SERVICE_CONNECT,
-        this::sendToDevice);
+    // IoT Hub spells it both ways (wire §10).
+    for (String bound : List.of("deviceBound", "devicebound")) {
+      on(
+          router,
+          HttpMethod.POST,
+          "/devices/:id/messages/" + bound,
+          Permission.SERVICE_CONNECT,
+          this::sendToDevice);
+    }
     on(
         router,
         HttpMethod.GET,

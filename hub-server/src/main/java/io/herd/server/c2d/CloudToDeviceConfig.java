@@ -13,6 +13,7 @@ import java.time.Duration;
  * @param window deliveries awaiting a device's acknowledgement at once, per device
  * @param maxPendingWrites changes waiting for their commit; enqueues beyond fail with 429002
  * @param sweepInterval how often expired messages are dropped and stalled deliveries retried
+ * @param feedbackTtl how long feedback records wait to be read (IoT Hub's default: 1 hour)
  */
 public record CloudToDeviceConfig(
     int maxQueueDepth,
@@ -22,7 +23,8 @@ public record CloudToDeviceConfig(
     int maxBodyBytes,
     int window,
     int maxPendingWrites,
-    Duration sweepInterval) {
+    Duration sweepInterval,
+    Duration feedbackTtl) {
 
   public static final int DEFAULT_MAX_QUEUE_DEPTH = 50;
 
@@ -48,30 +50,7 @@ public record CloudToDeviceConfig(
         64 * 1024,
         4,
         50_000,
-        Duration.ofSeconds(5));
-  }
-
-  public CloudToDeviceConfig withSweepInterval(Duration d) {
-    return new CloudToDeviceConfig(
-        maxQueueDepth,
-        defaultTtl,
-        maxTtl,
-        maxDeliveryCount,
-        maxBodyBytes,
-        window,
-        maxPendingWrites,
-        d);
-  }
-
-  public CloudToDeviceConfig withMaxDeliveryCount(int n) {
-    return new CloudToDeviceConfig(
-        maxQueueDepth,
-        defaultTtl,
-        maxTtl,
-        n,
-        maxBodyBytes,
-        window,
-        maxPendingWrites,
-        sweepInterval);
+        Duration.ofSeconds(5),
+        Duration.ofHours(1));
   }
 }

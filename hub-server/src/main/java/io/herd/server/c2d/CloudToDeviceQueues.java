@@ -64,6 +64,7 @@ public final class CloudToDeviceQueues {
   private final Set<String> countsToPublish = new LinkedHashSet<>();
   private long seq;
   private long sweepTimer = -1;
+  private boolean feedbackSweep;
 
   /** Pending messages per device as last published; readable on any thread. */
   private final ConcurrentHashMap<String, Integer> pending = new ConcurrentHashMap<>();
@@ -145,13 +146,15 @@ public final class CloudToDeviceQueues {
     byExpiry.add(e);
   }
 
-  /** Stops the sweep; messages stay stored. */
-  public void close() {
-    owner.runOnContext(
-        v -> {
+  /** Stops the sweep and completes once every change made so far is committed. */
+  public Future<Void> close() {
+    return onOwner(
+        () -> {
           if (sweepTimer >= 0) {
             vertx.cancelTimer(sweepTimer);
+            sweepTimer = -1;
           }
+          return commits.idle();
         });
   }
 
@@ -244,7 +247,6 @@ public final class CloudToDeviceQueues {
                 if (!e.removed) {
                   forget(e);
                 }
-                LOG.warn("C2D enqueue not stored [device: {}]", deviceId, ar.cause());
                 return Future.failedFuture(
                     new HubException(ErrorCode.SERVER_ERROR, "The message could not be stored"));
               }
@@ -279,10 +281,7 @@ public final class CloudToDeviceQueues {
         v -> {
           ready.remove(deviceId);
           dropAll(deviceId);
-          commits
-              .add(new QueueChange.Purge(deviceId))
-              .onFailure(
-                  e -> LOG.warn("queue of deleted device not purged [device: {}]", deviceId, e));
+          commits.add(new QueueChange.Purge(deviceId));
         });
   }
 
@@ -359,9 +358,7 @@ public final class CloudToDeviceQueues {
     e.message = m;
     e.sentOn = connection;
     e.queue.inFlight++;
-    commits
-        .add(new QueueChange.Attempt(m.deviceId(), m.seq(), m.deliveryCount()))
-        .onFailure(x -> LOG.warn("C2D delivery count not stored [device: {}]", m.deviceId(), x));
+    commits.add(new QueueChange.Attempt(m.deviceId(), m.seq(), m.deliveryCount()));
     recipients
         .deliver(m.deviceId(), wire(m))
         .onComplete(
@@ -437,6 +434,18 @@ public final class CloudToDeviceQueues {
     }
     for (Entry e : expired) {
       drop(e, FeedbackStatus.EXPIRED);
+    }
+    if (!feedbackSweep) {
+      feedbackSweep = true;
+      store
+          .expireFeedback(now.minus(config.feedbackTtl()))
+          .onComplete(
+              ar -> {
+                feedbackSweep = false;
+                if (ar.failed()) {
+                  LOG.warn("expired C2D feedback not removed", ar.cause());
+                }
+              });
     }
     for (String id : new ArrayList<>(ready.keySet())) {
       DeviceQueue q = queues.get(id);

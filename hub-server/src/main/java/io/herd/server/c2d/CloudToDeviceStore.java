@@ -1,6 +1,7 @@
 package io.herd.server.c2d;
 
 import io.vertx.core.Future;
+import java.time.Instant;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -12,6 +13,9 @@ public interface CloudToDeviceStore {
 
   /** Applies the changes in order, all or none. */
   Future<Void> apply(List<QueueChange> changes);
+
+  /** Removes feedback records created before {@code before} that nobody read. */
+  Future<Void> expireFeedback(Instant before);
 
   /** Removes and returns up to {@code max} feedback records, oldest first. */
   Future<List<Feedback>> takeFeedback(int max);

@@ -55,14 +55,23 @@ class CloudToDeviceQueuesTest {
     devices = new FakeRecipients();
     devices.generations.put("d1", "g1");
     clock = new MutableClock();
-    start(CloudToDeviceConfig.withQueueDepth(5).withMaxDeliveryCount(2));
+    start(2);
   }
 
-  private void start(CloudToDeviceConfig config) {
-    queues =
-        Future.await(
-            CloudToDeviceQueues.open(
-                vertx, store, devices, config.withSweepInterval(Duration.ofHours(1)), clock));
+  /** Queues of at most 5 messages, swept only when the test says so. */
+  private void start(int maxDeliveryCount) {
+    CloudToDeviceConfig config =
+        new CloudToDeviceConfig(
+            5,
+            Duration.ofHours(1),
+            Duration.ofDays(2),
+            maxDeliveryCount,
+            64 * 1024,
+            4,
+            1000,
+            Duration.ofHours(1),
+            Duration.ofHours(1));
+    queues = Future.await(CloudToDeviceQueues.open(vertx, store, devices, config, clock));
   }
 
   @AfterEach
@@ -92,6 +101,24 @@ class CloudToDeviceQueuesTest {
     assertThat(Future.await(f).messageId()).isEqualTo("m1");
     await().until(() -> devices.counts.getOrDefault("d1", 0) == 1);
     assertThat(queues.pending("d1")).isEqualTo(1);
+  }
+
+  @Test
+  void enqueuesArrivingDuringACommitShareTheNextOne() {
+    store.hold = true;
+    List<Future<Enqueued>> sent = new ArrayList<>();
+    sent.add(queues.enqueue("d1", message("m0", AckMode.NONE)));
+    await().until(() -> store.held.size() == 1);
+    for (int i = 1; i <= 4; i++) {
+      sent.add(queues.enqueue("d1", message("m" + i, AckMode.NONE)));
+    }
+    store.held.get(0).complete();
+    await().until(() -> store.held.size() == 2);
+    store.held.get(1).complete();
+    for (Future<Enqueued> f : sent) {
+      Future.await(f);
+    }
+    assertThat(store.batchSizes).containsExactly(1, 4);
   }
 
   @Test
@@ -242,7 +269,7 @@ class CloudToDeviceQueuesTest {
             null,
             Map.of(),
             new byte[0]));
-    start(CloudToDeviceConfig.defaults());
+    start(10);
     await().until(() -> devices.counts.getOrDefault("d1", 0) == 1);
     Future.await(queues.enqueue("d1", message("new", AckMode.NONE)));
     connect("d1");

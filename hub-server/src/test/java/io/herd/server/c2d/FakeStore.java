@@ -12,6 +12,7 @@ final class FakeStore implements CloudToDeviceStore {
   final List<QueueChange> applied = new CopyOnWriteArrayList<>();
   final List<QueuedMessage> initial = new ArrayList<>();
   final List<Promise<Void>> held = new CopyOnWriteArrayList<>();
+  final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
   volatile boolean hold;
 
   @Override
@@ -22,12 +23,18 @@ final class FakeStore implements CloudToDeviceStore {
 
   @Override
   public Future<Void> apply(List<QueueChange> changes) {
+    batchSizes.add(changes.size());
     if (hold) {
       Promise<Void> p = Promise.promise();
       held.add(p);
       return p.future().onSuccess(v -> applied.addAll(changes));
     }
     applied.addAll(changes);
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Void> expireFeedback(java.time.Instant before) {
     return Future.succeededFuture();
   }
 

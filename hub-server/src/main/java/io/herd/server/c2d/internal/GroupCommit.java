@@ -8,6 +8,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Writes queue changes in batches, one transaction at a time: whatever arrives while a batch is
@@ -15,12 +17,15 @@ import java.util.List;
  * store sees the changes in the order they were made. Used on one owner context only.
  */
 public final class GroupCommit {
+  private static final Logger LOG = LoggerFactory.getLogger(GroupCommit.class);
+
   private final Context owner;
   private final CloudToDeviceStore store;
   private List<QueueChange> changes = new ArrayList<>();
   private List<Promise<Void>> waiters = new ArrayList<>();
   private int writing;
   private boolean busy;
+  private List<Promise<Void>> idle = new ArrayList<>();
 
   public GroupCommit(Context owner, CloudToDeviceStore store) {
     this.owner = owner;
@@ -45,9 +50,22 @@ public final class GroupCommit {
     return p.future();
   }
 
+  /** Completes once everything added so far is committed (or failed). */
+  public Future<Void> idle() {
+    if (!busy) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> p = Promise.promise();
+    idle.add(p);
+    return p.future();
+  }
+
   private void write() {
     if (changes.isEmpty()) {
       busy = false;
+      List<Promise<Void>> waiting = idle;
+      idle = new ArrayList<>();
+      waiting.forEach(Promise::complete);
       return;
     }
     List<QueueChange> batch = changes;
@@ -69,6 +87,10 @@ public final class GroupCommit {
 
   private void committed(List<Promise<Void>> done, Throwable failure) {
     writing = 0;
+    if (failure != null) {
+      // Logged once here; enqueues fail, and a lost removal means a redelivery after a restart.
+      LOG.warn("C2D changes not stored [changes: {}]", done.size(), failure);
+    }
     for (Promise<Void> p : done) {
       if (failure == null) {
         p.complete();

@@ -47,6 +47,8 @@ public final class PgCloudToDeviceStore implements CloudToDeviceStore {
           + " FOR UPDATE SKIP LOCKED) RETURNING id, original_message_id, device_id,"
           + " device_generation_id, enqueued_time, status_code, description";
 
+  private static final String EXPIRE_FEEDBACK = "DELETE FROM c2d_feedback WHERE created < $1";
+
   private final Pool pool;
 
   public PgCloudToDeviceStore(Pool pool) {
@@ -85,6 +87,11 @@ public final class PgCloudToDeviceStore implements CloudToDeviceStore {
       steps.add(c -> c.preparedQuery(sql).executeBatch(args));
     }
     return Statements.atomically(pool, steps);
+  }
+
+  @Override
+  public Future<Void> expireFeedback(Instant before) {
+    return pool.preparedQuery(EXPIRE_FEEDBACK).execute(Tuple.of(offset(before))).mapEmpty();
   }
 
   @Override

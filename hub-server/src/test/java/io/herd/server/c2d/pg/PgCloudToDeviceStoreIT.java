@@ -7,7 +7,10 @@ import io.herd.core.pg.SchemaMigrator;
 import io.herd.server.c2d.AckMode;
 import io.herd.server.c2d.CloudToDeviceConfig;
 import io.herd.server.c2d.CloudToDeviceQueues;
+import io.herd.server.c2d.Feedback;
+import io.herd.server.c2d.FeedbackStatus;
 import io.herd.server.c2d.OutgoingMessage;
+import io.herd.server.c2d.QueueChange;
 import io.herd.server.c2d.QueuedMessage;
 import io.herd.server.c2d.Recipients;
 import io.herd.testkit.TestPostgres;
@@ -19,6 +22,8 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -89,6 +94,24 @@ class PgCloudToDeviceStoreIT {
             devices,
             CloudToDeviceConfig.defaults(),
             Clock.systemUTC()));
+  }
+
+  @Test
+  void feedbackIsTakenOldestFirstOnceAndExpiresUnread() {
+    PgCloudToDeviceStore store = new PgCloudToDeviceStore(pool);
+    Instant t = Instant.parse("2026-01-01T00:00:00.1234567Z");
+    List<QueueChange> changes = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      changes.add(
+          new QueueChange.AddFeedback(
+              new Feedback("m" + i, "d1", "g1", t, FeedbackStatus.EXPIRED, "Message expired")));
+    }
+    Future.await(store.apply(changes));
+    List<Feedback> two = Future.await(store.takeFeedback(2));
+    assertThat(two).extracting(Feedback::originalMessageId).containsExactly("m0", "m1");
+    assertThat(two.get(0).enqueuedTimeUtc()).isEqualTo(t.truncatedTo(ChronoUnit.MICROS));
+    Future.await(store.expireFeedback(Instant.now().plusSeconds(1)));
+    assertThat(Future.await(store.takeFeedback(10))).isEmpty();
   }
 
   @Test

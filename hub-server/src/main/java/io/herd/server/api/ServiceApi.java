@@ -130,7 +130,8 @@ public final class ServiceApi {
     on(router, HttpMethod.PUT, "/devices/:id", Permission.REGISTRY_WRITE, this::putDevice);
     on(router, HttpMethod.DELETE, "/devices/:id", Permission.REGISTRY_WRITE, this::deleteDevice);
     on(router, HttpMethod.GET, "/devices/:id/modules", Permission.REGISTRY_READ, this::listModules);
-    // The C2D queue is the service's side of cloud-to-device messaging: ServiceConnect (wire §1.2).
+    // IoT Hub files purge under its cloud-to-device operations (the SDKs' ServiceClient calls it),
+    // so like send and feedback it needs ServiceConnect (wire §1.2).
     on(
         router,
         HttpMethod.DELETE,

@@ -12,6 +12,7 @@ import io.herd.core.pg.SchemaMigrator;
 import io.herd.registry.AccessPolicies;
 import io.herd.registry.CertificateAuthorities;
 import io.herd.registry.DeviceRegistry;
+import io.herd.registry.IdentityChange;
 import io.herd.registry.SasAuthenticator;
 import io.herd.registry.X509Authenticator;
 import io.herd.registry.pg.PgCertificateStore;
@@ -19,11 +20,16 @@ import io.herd.registry.pg.PgIdentityStore;
 import io.herd.registry.pg.PgPolicyStore;
 import io.herd.registry.pg.RegistrySchema;
 import io.herd.server.api.ServiceApi;
+import io.herd.server.c2d.CloudToDeviceConfig;
+import io.herd.server.c2d.CloudToDeviceQueues;
+import io.herd.server.c2d.pg.C2dSchema;
+import io.herd.server.c2d.pg.PgCloudToDeviceStore;
 import io.herd.server.internal.DataDirLock;
 import io.herd.server.internal.EmbeddedDatabase;
 import io.herd.server.internal.HttpsVerticle;
 import io.herd.server.internal.HubInfoFile;
 import io.herd.server.internal.PortPermissions;
+import io.herd.server.internal.SessionRecipients;
 import io.herd.server.internal.TwinIdentities;
 import io.herd.server.tls.LocalCertificateAuthority;
 import io.herd.server.tls.ServerTls;
@@ -99,6 +105,7 @@ public final class Hub implements AutoCloseable {
   private MqttAdapter mqtt;
   private DeviceSessions sessions;
   private LiveEventStream events;
+  private CloudToDeviceQueues cloudToDevice;
 
   private Hub(HubConfig config) {
     this.config = config;
@@ -149,6 +156,7 @@ public final class Hub implements AutoCloseable {
 
     List<Migration> migrations = new ArrayList<>(RegistrySchema.migrations());
     migrations.addAll(TwinSchema.migrations());
+    migrations.addAll(C2dSchema.migrations());
     int applied = Future.await(SchemaMigrator.migrate(pool, migrations));
     LOG.info(
         "schema ready [migrations-applied: {}, transport: {}]",
@@ -206,6 +214,7 @@ public final class Hub implements AutoCloseable {
     HubConfig.DeviceLimits limits = config.devices();
     events = new LiveEventStream(EVENTS_RETAINED);
     sessions = new DeviceSessions(registry, Clock.systemUTC(), limits.maxConnections());
+    cloudToDevice = openCloudToDevice(limits);
     x509Authenticator = new X509Authenticator(registry, certificateAuthorities, Clock.systemUTC());
     X509Verifier x509 = x509Authenticator::authenticate;
     AdapterServices adapterServices =
@@ -238,7 +247,14 @@ public final class Hub implements AutoCloseable {
         MqttAdapter.WEBSOCKET_PATH);
 
     ServiceApi api =
-        new ServiceApi(registry, twins, certificateAuthorities, authenticator, events, sessions);
+        new ServiceApi(
+            registry,
+            twins,
+            certificateAuthorities,
+            authenticator,
+            events,
+            sessions,
+            cloudToDevice);
     var scrape = PrometheusScrapingHandler.create(metrics);
 
     httpsPort = choosePort(config.httpsPort(), config.fallbackHttpsPort());
@@ -282,6 +298,42 @@ public final class Hub implements AutoCloseable {
         config.dataDir(),
         registry.statistics().totalDeviceCount(),
         (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  /** Loads the queues and makes every device's cloudToDeviceMessageCount match them. */
+  private CloudToDeviceQueues openCloudToDevice(HubConfig.DeviceLimits limits) {
+    long t0 = System.nanoTime();
+    CloudToDeviceQueues queues =
+        Future.await(
+            CloudToDeviceQueues.open(
+                vertx,
+                new PgCloudToDeviceStore(pool),
+                new SessionRecipients(registry, sessions),
+                CloudToDeviceConfig.withQueueDepth(limits.c2dMaxQueueDepth()),
+                Clock.systemUTC()));
+    sessions.onCloudToDeviceReady(
+        key -> {
+          if (!key.isModule()) {
+            queues.onReady(key.deviceId());
+          }
+        });
+    registry.onChange(
+        change -> {
+          if (change instanceof IdentityChange.DeleteDevice d) {
+            queues.deviceDeleted(d.deviceId());
+          }
+        });
+    // The stored count of a device may be stale; the queue is the truth.
+    registry.forEachIdentity(
+        d -> {
+          int n = queues.pending(d.deviceId());
+          if (n != d.cloudToDeviceMessageCount()) {
+            registry.cloudToDeviceMessageCountChanged(d.deviceId(), n);
+          }
+        },
+        m -> {});
+    LOG.info("cloud-to-device queues loaded [ms: {}]", (System.nanoTime() - t0) / 1_000_000);
+    return queues;
   }
 
   private NetServerOptions mqttServerOptions(int port) {
@@ -347,6 +399,11 @@ public final class Hub implements AutoCloseable {
     return sessions;
   }
 
+  /** The durable cloud-to-device queues. */
+  public CloudToDeviceQueues cloudToDevice() {
+    return cloudToDevice;
+  }
+
   /** The built-in events endpoint. */
   public LiveEventStream events() {
     return events;
@@ -399,6 +456,9 @@ public final class Hub implements AutoCloseable {
       }
       if (mqtt != null) {
         Future.await(mqtt.close());
+      }
+      if (cloudToDevice != null) {
+        Future.await(cloudToDevice.close());
       }
       if (pool != null) {
         Future.await(pool.close());

@@ -37,13 +37,15 @@ public record HubConfig(
    * @param mqttMaxInflight QoS 1 messages and twin requests in process per connection
    * @param maxConnections device connections of this hub process
    * @param deviceMessageRate telemetry messages per second and device, 0 for no limit
+   * @param c2dMaxQueueDepth cloud-to-device messages pending per device (IoT Hub: 50)
    */
   public record DeviceLimits(
       int mqttPlainPort,
       int mqttMaxMessageBytes,
       int mqttMaxInflight,
       int maxConnections,
-      int deviceMessageRate) {
+      int deviceMessageRate,
+      int c2dMaxQueueDepth) {
     public DeviceLimits {
       if (mqttPlainPort < -1 || mqttPlainPort > 65535) {
         throw new IllegalArgumentException(
@@ -52,6 +54,7 @@ public record HubConfig(
       positive("mqtt-max-message-bytes", mqttMaxMessageBytes);
       positive("mqtt-max-inflight", mqttMaxInflight);
       positive("max-connections", maxConnections);
+      positive("c2d-max-queue-depth", c2dMaxQueueDepth);
       if (deviceMessageRate < 0) {
         throw new IllegalArgumentException(
             "device-message-rate must be 0 (no limit) or more, got " + deviceMessageRate);
@@ -59,7 +62,7 @@ public record HubConfig(
     }
 
     public static DeviceLimits defaults() {
-      return new DeviceLimits(-1, 256 * 1024, 64, 100_000, 0);
+      return new DeviceLimits(-1, 256 * 1024, 64, 100_000, 0, 50);
     }
 
     private static void positive(String name, int v) {
@@ -85,7 +88,8 @@ public record HubConfig(
           Map.entry("mqttMaxMessageBytes", "HERD_MQTT_MAX_MESSAGE_BYTES"),
           Map.entry("mqttMaxInflight", "HERD_MQTT_MAX_INFLIGHT"),
           Map.entry("maxConnections", "HERD_MAX_CONNECTIONS"),
-          Map.entry("deviceMessageRate", "HERD_DEVICE_MESSAGE_RATE"));
+          Map.entry("deviceMessageRate", "HERD_DEVICE_MESSAGE_RATE"),
+          Map.entry("c2dMaxQueueDepth", "HERD_C2D_MAX_QUEUE_DEPTH"));
 
   public HubConfig {
     if (hostName == null || hostName.isBlank() || hostName.contains("/")) {
@@ -131,7 +135,8 @@ public record HubConfig(
             intOf(j, "mqttMaxMessageBytes", 256 * 1024),
             intOf(j, "mqttMaxInflight", 64),
             intOf(j, "maxConnections", 100_000),
-            intOf(j, "deviceMessageRate", 0)));
+            intOf(j, "deviceMessageRate", 0),
+            intOf(j, "c2dMaxQueueDepth", 50)));
   }
 
   private static int intOf(JsonObject j, String key, int dflt) {

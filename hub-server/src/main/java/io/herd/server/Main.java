@@ -117,6 +117,12 @@ public final class Main implements Callable<Integer> {
                 + " (HERD_DEVICE_MESSAGE_RATE)")
     Integer deviceMessageRate;
 
+    @Option(
+        names = "--c2d-max-queue-depth",
+        description =
+            "Cloud-to-device messages pending per device, default 50 (HERD_C2D_MAX_QUEUE_DEPTH)")
+    Integer c2dMaxQueueDepth;
+
     @Override
     public Integer call() throws Exception {
       HubConfig config;
@@ -180,6 +186,7 @@ public final class Main implements Callable<Integer> {
       putIf(s, "mqttMaxInflight", mqttMaxInflight);
       putIf(s, "maxConnections", maxConnections);
       putIf(s, "deviceMessageRate", deviceMessageRate);
+      putIf(s, "c2dMaxQueueDepth", c2dMaxQueueDepth);
       return s;
     }
 

@@ -42,7 +42,7 @@ class MqttEndpointIT {
 
   @BeforeAll
   static void start() throws Exception {
-    hub = TestHub.start(new HubConfig.DeviceLimits(0, 4096, 64, 100_000, 0));
+    hub = TestHub.start(new HubConfig.DeviceLimits(0, 4096, 64, 100_000, 0, 50));
   }
 
   @AfterAll

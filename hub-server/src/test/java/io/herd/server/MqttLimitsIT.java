@@ -18,7 +18,7 @@ class MqttLimitsIT {
   @BeforeAll
   static void start() throws Exception {
     // At most 2 connections, 10 telemetry messages per second and device, 4 in flight.
-    hub = TestHub.start(new HubConfig.DeviceLimits(-1, 256 * 1024, 4, 2, 10));
+    hub = TestHub.start(new HubConfig.DeviceLimits(-1, 256 * 1024, 4, 2, 10, 50));
   }
 
   @AfterAll

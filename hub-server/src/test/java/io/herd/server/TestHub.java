@@ -40,20 +40,22 @@ final class TestHub implements AutoCloseable {
 
   /** A hub with the given device limits (null for the defaults). */
   static TestHub start(HubConfig.DeviceLimits limits) throws Exception {
-    Path dir = Files.createTempDirectory("herd-test-");
+    return start(limits, Files.createTempDirectory("herd-test-"), TestPostgres.freshDatabaseUrl());
+  }
+
+  /**
+   * Closes this hub and starts a new one on the same data directory and database, as a restart of
+   * the process would.
+   */
+  TestHub restart() throws Exception {
+    close();
+    return start(hub.config().devices(), dataDir, hub.config().pgUrl());
+  }
+
+  private static TestHub start(HubConfig.DeviceLimits limits, Path dir, String pgUrl)
+      throws Exception {
     HubConfig config =
-        new HubConfig(
-            dir,
-            "localhost",
-            0,
-            0,
-            0,
-            TestPostgres.freshDatabaseUrl(),
-            null,
-            null,
-            "127.0.0.1",
-            0,
-            limits);
+        new HubConfig(dir, "localhost", 0, 0, 0, pgUrl, null, null, "127.0.0.1", 0, limits);
     return new TestHub(Hub.start(config), dir);
   }
 

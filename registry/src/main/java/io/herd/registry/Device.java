@@ -44,6 +44,17 @@ public record Device(
   /** A copy with other connection fields; the version (and so the etag) stays. */
   public Device withConnection(
       ConnectionState state, Instant stateUpdatedTime, Instant lastActivity) {
+    return withMemoryFields(state, stateUpdatedTime, lastActivity, cloudToDeviceMessageCount);
+  }
+
+  /** A copy with another number of pending cloud-to-device messages; the etag stays. */
+  public Device withCloudToDeviceMessageCount(int count) {
+    return withMemoryFields(connectionState, connectionStateUpdatedTime, lastActivityTime, count);
+  }
+
+  /** The fields the registry keeps in memory only change without a new version. */
+  private Device withMemoryFields(
+      ConnectionState state, Instant stateUpdatedTime, Instant lastActivity, int c2dCount) {
     return new Device(
         deviceId,
         generationId,
@@ -54,7 +65,7 @@ public record Device(
         state,
         stateUpdatedTime,
         lastActivity,
-        cloudToDeviceMessageCount,
+        c2dCount,
         authentication,
         iotEdge,
         deviceScope,

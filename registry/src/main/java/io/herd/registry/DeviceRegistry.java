@@ -69,6 +69,13 @@ public interface DeviceRegistry {
   /** Records activity of a connected device or module (lastActivityTime); memory only. */
   void activity(String deviceId, String moduleId, Instant at);
 
+  /**
+   * Records how many cloud-to-device messages wait for a device (cloudToDeviceMessageCount); memory
+   * only, the queue that owns the messages sets it at start-up and on every change. Listeners see
+   * the device with the new count. Unknown devices are ignored.
+   */
+  void cloudToDeviceMessageCountChanged(String deviceId, int count);
+
   /** Calls the consumers with every identity (a snapshot, any order). */
   void forEachIdentity(Consumer<Device> devices, Consumer<Module> modules);
 

@@ -1,5 +1,6 @@
 package io.herd.registry;
 
+import static io.herd.testkit.FailedFutures.codeOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -36,15 +37,6 @@ class DeviceRegistryTest {
     return new DeviceSpec(id, DeviceStatus.ENABLED, null, null, false, null, List.of());
   }
 
-  private static ErrorCode codeOf(Future<?> f) {
-    try {
-      Future.await(f);
-    } catch (RuntimeException e) {
-      return HubException.from(e).errorCode();
-    }
-    throw new AssertionError("expected failure, got success");
-  }
-
   @Test
   void createGeneratesDistinct32ByteKeysAndAGeneration() {
     Device d = Future.await(registry.create(spec("d1")));
@@ -54,6 +46,26 @@ class DeviceRegistryTest {
     assertThat(d.connectionState()).isEqualTo(ConnectionState.DISCONNECTED);
     assertThat(registry.find("d1")).contains(d);
     assertThat(store.devices).containsKey("d1");
+  }
+
+  @Test
+  void cloudToDeviceCountIsMemoryOnlyNotifiesListenersAndSurvivesAnUpdate() throws Exception {
+    Future.await(registry.create(spec("d1")));
+    java.util.concurrent.BlockingQueue<IdentityChange> seen =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    registry.onChange(seen::add);
+    registry.cloudToDeviceMessageCountChanged("d1", 3);
+    registry.cloudToDeviceMessageCountChanged("nope", 1);
+    IdentityChange c = seen.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(c).isInstanceOf(IdentityChange.PutDevice.class);
+    assertThat(((IdentityChange.PutDevice) c).device().cloudToDeviceMessageCount()).isEqualTo(3);
+    assertThat(registry.find("d1").orElseThrow().cloudToDeviceMessageCount()).isEqualTo(3);
+    Device updated =
+        Future.await(
+            registry.update(
+                new DeviceSpec("d1", DeviceStatus.DISABLED, null, null, false, null, List.of()),
+                "*"));
+    assertThat(updated.cloudToDeviceMessageCount()).isEqualTo(3);
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.herd.twin;
 
+import static io.herd.testkit.FailedFutures.codeOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -51,15 +52,6 @@ class TwinStoreTest {
   @AfterEach
   void tearDown() {
     Future.await(vertx.close());
-  }
-
-  private static ErrorCode codeOf(Future<?> f) {
-    try {
-      Future.await(f);
-    } catch (RuntimeException e) {
-      return HubException.from(e).errorCode();
-    }
-    throw new AssertionError("expected a failure");
   }
 
   private static TwinUpdate desired(String json, String ifMatch) {

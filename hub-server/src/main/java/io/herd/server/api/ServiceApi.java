@@ -23,6 +23,8 @@ import io.herd.registry.Permission;
 import io.herd.registry.Principal;
 import io.herd.registry.RegistryStatistics;
 import io.herd.registry.SasAuthenticator;
+import io.herd.server.c2d.CloudToDeviceQueues;
+import io.herd.server.c2d.Feedback;
 import io.herd.server.internal.TwinIdentities;
 import io.herd.twin.TwinStore;
 import io.herd.twin.TwinUpdate;
@@ -56,6 +58,11 @@ public final class ServiceApi {
   public static final int MAX_BODY = 256 * 1024;
 
   public static final int MAX_TOP = 1000;
+
+  /** Default and largest number of feedback records per request. */
+  private static final int FEEDBACK_BATCH = 64;
+
+  private static final int MAX_FEEDBACK_BATCH = 1000;
   private static final String PRINCIPAL = "herd.principal";
   private static final String JSON = "application/json; charset=utf-8";
 
@@ -65,6 +72,7 @@ public final class ServiceApi {
   private final SasAuthenticator authenticator;
   private final EventStreamApi events;
   private final DeviceSessions sessions;
+  private final CloudToDeviceQueues cloudToDevice;
 
   public ServiceApi(
       DeviceRegistry registry,
@@ -72,7 +80,9 @@ public final class ServiceApi {
       CertificateAuthorities certificates,
       SasAuthenticator authenticator,
       LiveEventStream events,
-      DeviceSessions sessions) {
+      DeviceSessions sessions,
+      CloudToDeviceQueues cloudToDevice) {
+    this.cloudToDevice = cloudToDevice;
     this.registry = registry;
     this.twins = twins;
     this.certificates = certificates;
@@ -124,6 +134,29 @@ public final class ServiceApi {
     on(router, HttpMethod.PUT, "/devices/:id", Permission.REGISTRY_WRITE, this::putDevice);
     on(router, HttpMethod.DELETE, "/devices/:id", Permission.REGISTRY_WRITE, this::deleteDevice);
     on(router, HttpMethod.GET, "/devices/:id/modules", Permission.REGISTRY_READ, this::listModules);
+    // IoT Hub files purge under its cloud-to-device operations (the SDKs' ServiceClient calls it),
+    // so like send and feedback it needs ServiceConnect (wire §1.2).
+    on(
+        router,
+        HttpMethod.DELETE,
+        "/devices/:id/commands",
+        Permission.SERVICE_CONNECT,
+        this::purgeQueue);
+    // IoT Hub spells it both ways (wire §10).
+    for (String bound : List.of("deviceBound", "devicebound")) {
+      on(
+          router,
+          HttpMethod.POST,
+          "/devices/:id/messages/" + bound,
+          Permission.SERVICE_CONNECT,
+          this::sendToDevice);
+    }
+    on(
+        router,
+        HttpMethod.GET,
+        "/messages/serviceBound/feedback",
+        Permission.SERVICE_CONNECT,
+        this::takeFeedback);
     on(
         router,
         HttpMethod.GET,
@@ -379,6 +412,53 @@ public final class ServiceApi {
 
   private Future<Reply> getDevice(RoutingContext ctx) {
     return registry.get(ctx.pathParam("id")).map(d -> Reply.json(200, IdentityCodec.toJson(d)));
+  }
+
+  private Future<Reply> purgeQueue(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    return cloudToDevice
+        .purge(id)
+        .map(
+            n ->
+                Reply.json(
+                    200,
+                    new JsonObject()
+                        .put("totalMessagesPurged", n)
+                        .put("deviceId", id)
+                        .putNull("moduleId")));
+  }
+
+  private Future<Reply> sendToDevice(RoutingContext ctx) {
+    var message = CloudToDeviceCodec.fromJson(JsonFields.parseObject(ctx.body().buffer()));
+    return cloudToDevice
+        .enqueue(ctx.pathParam("id"), message)
+        .map(e -> Reply.json(201, CloudToDeviceCodec.toJson(e)));
+  }
+
+  private Future<Reply> takeFeedback(RoutingContext ctx) {
+    String max = ctx.request().getParam("max");
+    int n = FEEDBACK_BATCH;
+    if (max != null) {
+      try {
+        n = Integer.parseInt(max);
+      } catch (NumberFormatException e) {
+        n = -1;
+      }
+      if (n < 1 || n > MAX_FEEDBACK_BATCH) {
+        throw HubException.badRequest(
+            "max must be a number from 1 to " + MAX_FEEDBACK_BATCH + ", got '" + max + "'");
+      }
+    }
+    return cloudToDevice
+        .takeFeedback(n)
+        .map(
+            records -> {
+              JsonArray out = new JsonArray();
+              for (Feedback f : records) {
+                out.add(f.toJson());
+              }
+              return Reply.json(200, out);
+            });
   }
 
   private Future<Reply> putDevice(RoutingContext ctx) {

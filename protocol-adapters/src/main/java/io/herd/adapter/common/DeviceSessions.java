@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * The live device connections of this hub process, one per identity: a new connection of an
@@ -27,6 +28,8 @@ public final class DeviceSessions {
   private final int maxConnections;
   private final AtomicInteger connections = new AtomicInteger();
   private final ConcurrentHashMap<TwinKey, DeviceLink> links = new ConcurrentHashMap<>();
+  private final CopyOnWriteArrayList<Consumer<TwinKey>> cloudToDeviceReady =
+      new CopyOnWriteArrayList<>();
 
   /** Direct-method calls waiting for their device to connect and subscribe to methods. */
   private final ConcurrentHashMap<TwinKey, CopyOnWriteArrayList<Promise<Void>>> methodWaiters =
@@ -175,6 +178,22 @@ public final class DeviceSessions {
       for (Promise<Void> p : waiters) {
         p.tryComplete();
       }
+    }
+  }
+
+  /**
+   * Registers a listener called (on the connection's thread) each time a connected identity starts
+   * taking cloud-to-device messages, i.e. after its C2D subscription was granted: the moment to
+   * send what queued up while it was away.
+   */
+  public void onCloudToDeviceReady(Consumer<TwinKey> listener) {
+    cloudToDeviceReady.add(listener);
+  }
+
+  /** Called by an adapter when {@code key} may now receive {@link #deliver} calls. */
+  public void cloudToDeviceReady(TwinKey key) {
+    for (Consumer<TwinKey> l : cloudToDeviceReady) {
+      l.accept(key);
     }
   }
 

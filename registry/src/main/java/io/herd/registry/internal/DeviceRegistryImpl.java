@@ -536,7 +536,10 @@ public final class DeviceRegistryImpl implements DeviceRegistry {
       if (live != null && live.generationId().equals(next.generationId())) {
         next =
             next.withConnection(
-                live.connectionState(), live.connectionStateUpdatedTime(), live.lastActivityTime());
+                    live.connectionState(),
+                    live.connectionStateUpdatedTime(),
+                    live.lastActivityTime())
+                .withCloudToDeviceMessageCount(live.cloudToDeviceMessageCount());
       }
       Device old = devices.put(next.deviceId(), next);
       count(old, next);
@@ -586,6 +589,20 @@ public final class DeviceRegistryImpl implements DeviceRegistry {
   @Override
   public void activity(String deviceId, String moduleId, Instant at) {
     owner.runOnContext(v -> setConnection(deviceId, moduleId, null, at, false));
+  }
+
+  @Override
+  public void cloudToDeviceMessageCountChanged(String deviceId, int count) {
+    owner.runOnContext(
+        v -> {
+          Device d = devices.get(deviceId);
+          if (d == null || d.cloudToDeviceMessageCount() == count) {
+            return;
+          }
+          Device next = d.withCloudToDeviceMessageCount(count);
+          devices.put(deviceId, next);
+          notifyListeners(new IdentityChange.PutDevice(next));
+        });
   }
 
   /** {@code state} null keeps the current state and only moves lastActivityTime forward. */

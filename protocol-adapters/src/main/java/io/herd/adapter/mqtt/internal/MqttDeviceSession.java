@@ -352,6 +352,7 @@ final class MqttDeviceSession implements DeviceLink {
 
   private void onSubscribe(MqttSubscribeMessage s) {
     List<Integer> granted = new ArrayList<>();
+    boolean cloudToDevice = false;
     for (MqttTopicSubscription t : s.payload().topicSubscriptions()) {
       Subscription kind = MqttTopics.parseSubscription(t.topicFilter(), identity);
       if (kind == null) {
@@ -368,6 +369,7 @@ final class MqttDeviceSession implements DeviceLink {
       if (kind == Subscription.DESIRED_PROPERTIES && desiredFeed == null) {
         desiredFeed = services.twins().subscribe(identity.key(), this::onTwinChange);
       }
+      cloudToDevice |= kind == Subscription.CLOUD_TO_DEVICE;
       granted.add(qos.value());
     }
     boolean methodsNow = subscriptions.containsKey(Subscription.METHODS);
@@ -379,6 +381,10 @@ final class MqttDeviceSession implements DeviceLink {
     if (methodsNow && !acceptsMethods) {
       acceptsMethods = true;
       services.sessions().methodsReady(this);
+    }
+    // After the SUBACK, so that queued messages reach the device after its subscription is granted.
+    if (cloudToDevice) {
+      services.sessions().cloudToDeviceReady(identity.key());
     }
   }
 

@@ -1,0 +1,23 @@
+package io.herd.server.c2d;
+
+import io.herd.adapter.common.CloudToDeviceMessage;
+import io.vertx.core.Future;
+
+/** The devices as the queues see them: the registry for identities, the sessions for delivery. */
+public interface Recipients {
+
+  /** The device's generation, null when there is no such device. */
+  String generationId(String deviceId);
+
+  /** The number of pending messages of a device changed (cloudToDeviceMessageCount). */
+  void pendingChanged(String deviceId, int count);
+
+  /**
+   * The device's current connection, compared by identity to tell a reconnect from the same
+   * connection; null when the device is not connected.
+   */
+  Object connection(String deviceId);
+
+  /** Sends a message; completes when the device acknowledged it. */
+  Future<Void> deliver(String deviceId, CloudToDeviceMessage message);
+}

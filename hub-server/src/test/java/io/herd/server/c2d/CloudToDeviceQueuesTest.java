@@ -1,0 +1,280 @@
+package io.herd.server.c2d;
+
+import static io.herd.testkit.FailedFutures.codeOf;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.herd.core.ErrorCode;
+import io.herd.core.HubException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class CloudToDeviceQueuesTest {
+  private Vertx vertx;
+  private FakeStore store;
+  private FakeRecipients devices;
+  private MutableClock clock;
+  private CloudToDeviceQueues queues;
+
+  /** A clock the test moves forward. */
+  static final class MutableClock extends Clock {
+    volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+
+  @BeforeEach
+  void open() {
+    vertx = Vertx.vertx();
+    store = new FakeStore();
+    devices = new FakeRecipients();
+    devices.generations.put("d1", "g1");
+    clock = new MutableClock();
+    start(2);
+  }
+
+  /** Queues of at most 5 messages, swept only when the test says so. */
+  private void start(int maxDeliveryCount) {
+    CloudToDeviceConfig config =
+        new CloudToDeviceConfig(
+            5,
+            Duration.ofHours(1),
+            Duration.ofDays(2),
+            maxDeliveryCount,
+            64 * 1024,
+            4,
+            1000,
+            Duration.ofHours(1),
+            Duration.ofHours(1));
+    queues = Future.await(CloudToDeviceQueues.open(vertx, store, devices, config, clock));
+  }
+
+  @AfterEach
+  void close() {
+    Future.await(vertx.close());
+  }
+
+  private static OutgoingMessage message(String id, AckMode ack) {
+    return new OutgoingMessage(
+        id, null, ack, null, null, null, Map.of(), id.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private Object connect(String deviceId) {
+    Object connection = new Object();
+    devices.connections.put(deviceId, connection);
+    queues.onReady(deviceId);
+    return connection;
+  }
+
+  @Test
+  void enqueueIsAcknowledgedOnlyAfterTheCommit() {
+    store.hold = true;
+    Future<Enqueued> f = queues.enqueue("d1", message("m1", AckMode.NONE));
+    await().until(() -> store.held.size() == 1);
+    assertThat(f.isComplete()).isFalse();
+    store.held.get(0).complete();
+    assertThat(Future.await(f).messageId()).isEqualTo("m1");
+    await().until(() -> devices.counts.getOrDefault("d1", 0) == 1);
+    assertThat(queues.pending("d1")).isEqualTo(1);
+  }
+
+  @Test
+  void enqueuesArrivingDuringACommitShareTheNextOne() {
+    store.hold = true;
+    List<Future<Enqueued>> sent = new ArrayList<>();
+    sent.add(queues.enqueue("d1", message("m0", AckMode.NONE)));
+    await().until(() -> store.held.size() == 1);
+    for (int i = 1; i <= 4; i++) {
+      sent.add(queues.enqueue("d1", message("m" + i, AckMode.NONE)));
+    }
+    store.held.get(0).complete();
+    await().until(() -> store.held.size() == 2);
+    store.held.get(1).complete();
+    for (Future<Enqueued> f : sent) {
+      Future.await(f);
+    }
+    assertThat(store.batchSizes).containsExactly(1, 4);
+  }
+
+  @Test
+  void deliversInEnqueueOrderWithABoundedWindow() throws Exception {
+    for (int i = 1; i <= 5; i++) {
+      Future.await(queues.enqueue("d1", message("m" + i, AckMode.NONE)));
+    }
+    connect("d1");
+    List<FakeRecipients.Delivery> first = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      first.add(devices.next());
+    }
+    assertThat(first)
+        .extracting(FakeRecipients.Delivery::messageId)
+        .containsExactly("m1", "m2", "m3", "m4");
+    assertThat(devices.deliveries).isEmpty();
+    first.get(0).outcome().complete();
+    assertThat(devices.next().messageId()).isEqualTo("m5");
+    for (int i = 1; i < 4; i++) {
+      first.get(i).outcome().complete();
+    }
+    await().until(() -> devices.counts.get("d1") == 1);
+    assertThat(store.changes(QueueChange.Remove.class)).hasSize(4);
+  }
+
+  @Test
+  void anUnacknowledgedMessageIsSentAgainOnTheNextConnectionFirst() throws Exception {
+    Future.await(queues.enqueue("d1", message("m1", AckMode.NONE)));
+    Future.await(queues.enqueue("d1", message("m2", AckMode.NONE)));
+    connect("d1");
+    FakeRecipients.Delivery a = devices.next();
+    FakeRecipients.Delivery b = devices.next();
+    // A new connection subscribes before the old one's deliveries have failed.
+    connect("d1");
+    assertThat(devices.deliveries.poll(200, java.util.concurrent.TimeUnit.MILLISECONDS)).isNull();
+    a.outcome().fail(new HubException(ErrorCode.DEVICE_NOT_ONLINE, "closed"));
+    b.outcome().fail(new HubException(ErrorCode.DEVICE_NOT_ONLINE, "closed"));
+    assertThat(devices.next().messageId()).isEqualTo("m1");
+    assertThat(devices.next().messageId()).isEqualTo("m2");
+    await()
+        .untilAsserted(
+            () ->
+                assertThat(store.changes(QueueChange.Attempt.class))
+                    .extracting(QueueChange.Attempt::deliveryCount)
+                    .containsExactly(1, 1, 2, 2));
+  }
+
+  @Test
+  void aMessageOverItsDeliveryCountIsDroppedWithFeedback() throws Exception {
+    Future.await(queues.enqueue("d1", message("m1", AckMode.FULL)));
+    for (int attempt = 0; attempt < 2; attempt++) {
+      connect("d1");
+      devices.next().outcome().fail(new HubException(ErrorCode.DEVICE_NOT_ONLINE, "closed"));
+    }
+    connect("d1");
+    await().until(() -> store.feedback().size() == 1);
+    Feedback f = store.feedback().get(0);
+    assertThat(f.statusCode()).isEqualTo(FeedbackStatus.DELIVERY_COUNT_EXCEEDED);
+    assertThat(f.originalMessageId()).isEqualTo("m1");
+    assertThat(f.deviceGenerationId()).isEqualTo("g1");
+    assertThat(devices.deliveries).isEmpty();
+    await().until(() -> devices.counts.get("d1") == 0);
+  }
+
+  @Test
+  void successFeedbackOnlyWhenAsked() throws Exception {
+    Future.await(queues.enqueue("d1", message("positive", AckMode.POSITIVE)));
+    Future.await(queues.enqueue("d1", message("negative", AckMode.NEGATIVE)));
+    connect("d1");
+    devices.next().outcome().complete();
+    devices.next().outcome().complete();
+    await().until(() -> store.changes(QueueChange.Remove.class).size() == 2);
+    assertThat(store.feedback())
+        .extracting(Feedback::originalMessageId, Feedback::statusCode)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("positive", FeedbackStatus.SUCCESS));
+  }
+
+  @Test
+  void theSweepDropsExpiredMessagesWithFeedbackForNegativeAcks() {
+    Future.await(queues.enqueue("d1", message("quiet", AckMode.NONE)));
+    Future.await(
+        queues.enqueue(
+            "d1",
+            new OutgoingMessage(
+                "soon",
+                null,
+                AckMode.NEGATIVE,
+                clock.now.plusSeconds(10),
+                null,
+                null,
+                Map.of(),
+                new byte[0])));
+    clock.now = clock.now.plusSeconds(11);
+    queues.sweep();
+    await().until(() -> store.feedback().size() == 1);
+    assertThat(store.feedback().get(0).statusCode()).isEqualTo(FeedbackStatus.EXPIRED);
+    await().until(() -> devices.counts.get("d1") == 1);
+    clock.now = clock.now.plus(Duration.ofHours(1));
+    queues.sweep();
+    await().until(() -> devices.counts.get("d1") == 0);
+    assertThat(store.feedback()).hasSize(1);
+  }
+
+  @Test
+  void rejectsAFullQueueAnUnknownDeviceABigBodyAndAPastExpiry() {
+    for (int i = 0; i < 5; i++) {
+      Future.await(queues.enqueue("d1", message("m" + i, AckMode.NONE)));
+    }
+    assertThat(codeOf(queues.enqueue("d1", message("m6", AckMode.NONE))))
+        .isEqualTo(ErrorCode.DEVICE_MAXIMUM_QUEUE_DEPTH_EXCEEDED);
+    assertThat(codeOf(queues.enqueue("nope", message("m", AckMode.NONE))))
+        .isEqualTo(ErrorCode.DEVICE_NOT_FOUND);
+    OutgoingMessage big =
+        new OutgoingMessage(
+            null, null, AckMode.NONE, null, null, null, Map.of(), new byte[64 * 1024 + 1]);
+    assertThat(codeOf(queues.enqueue("d1", big))).isEqualTo(ErrorCode.MESSAGE_TOO_LARGE);
+    OutgoingMessage past =
+        new OutgoingMessage(null, null, AckMode.NONE, clock.now, null, null, Map.of(), new byte[0]);
+    assertThat(codeOf(queues.enqueue("d1", past))).isEqualTo(ErrorCode.ARGUMENT_INVALID);
+  }
+
+  @Test
+  void purgeEmptiesTheQueueDurably() {
+    Future.await(queues.enqueue("d1", message("m1", AckMode.FULL)));
+    Future.await(queues.enqueue("d1", message("m2", AckMode.FULL)));
+    assertThat(Future.await(queues.purge("d1"))).isEqualTo(2);
+    assertThat(store.changes(QueueChange.Purge.class)).hasSize(1);
+    await().until(() -> devices.counts.get("d1") == 0);
+    assertThat(codeOf(queues.purge("nope"))).isEqualTo(ErrorCode.DEVICE_NOT_FOUND);
+    assertThat(store.feedback()).isEmpty();
+  }
+
+  @Test
+  void messagesLoadedAtStartAreCountedAndDeliveredInOrder() throws Exception {
+    store.initial.add(
+        new QueuedMessage(
+            "d1",
+            7,
+            "old",
+            null,
+            AckMode.NONE,
+            "g1",
+            clock.now,
+            clock.now.plusSeconds(60),
+            3,
+            10,
+            null,
+            null,
+            Map.of(),
+            new byte[0]));
+    start(10);
+    await().until(() -> devices.counts.getOrDefault("d1", 0) == 1);
+    Future.await(queues.enqueue("d1", message("new", AckMode.NONE)));
+    connect("d1");
+    assertThat(devices.next().messageId()).isEqualTo("old");
+    assertThat(devices.next().messageId()).isEqualTo("new");
+    assertThat(store.changes(QueueChange.Insert.class).get(0).message().seq()).isEqualTo(8);
+  }
+}

@@ -12,8 +12,9 @@
  *   HERD_CA_FILE           the hub's CA certificate (PEM), given to the device client with setOptions({ca})
  *   NODE_EXTRA_CA_CERTS    the same CA, for the service SDK and https
  *
- * The test that runs this script sends a cloud-to-device message and invokes the 'reboot' direct method
- * through the hub's internal API while the script waits for them (the service side of both comes later).
+ * The test that runs this script queues a cloud-to-device message for each device before it connects (it is
+ * delivered when the device subscribes) and invokes the 'reboot' direct method through the hub's internal API
+ * while the script waits for it.
  * Output: one line per check, "ok <name>" or "not ok <name>: <details>", then "N passed, M failed".
  */
 
@@ -148,8 +149,10 @@ async function exercise(label, transport, cs) {
     const msg = await timed('c2d message', () => c2d);
     assertEq(msg.data.toString(), `hello ${deviceId}`, 'body');
     assertEq(msg.messageId, 'c2d-1', 'messageId');
-    const prop = msg.properties.getItem(0);
-    assert(prop && prop.key === 'color' && prop.value === 'blue', `properties: ${JSON.stringify(msg.properties)}`);
+    const props = [];
+    for (let i = 0; i < msg.properties.count(); i++) props.push(msg.properties.getItem(i));
+    const color = props.find((p) => p.key === 'color');
+    assert(color && color.value === 'blue', `properties: ${JSON.stringify(props)}`);
   });
 
   await check(`${label}: close`, async () => {

@@ -106,6 +106,25 @@ class AzureServiceSdkCompatIT {
             + "&se="
             + expiry
             + "&skn=iothubowner";
+    // Cloud-to-device messages wait in the durable queue while the devices are offline and reach
+    // them when they connect and subscribe.
+    for (String id : java.util.List.of(mqttId, wsId)) {
+      hub.cloudToDevice()
+          .enqueue(
+              id,
+              new io.herd.server.c2d.OutgoingMessage(
+                  "c2d-1",
+                  null,
+                  io.herd.server.c2d.AckMode.FULL,
+                  null,
+                  null,
+                  null,
+                  Map.of("color", "blue"),
+                  ("hello " + id).getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
     var script =
         java.util.concurrent.CompletableFuture.supplyAsync(
             () ->
@@ -119,15 +138,19 @@ class AzureServiceSdkCompatIT {
                         "HERD_CA_FILE", hub.caFile().toString(),
                         "NODE_EXTRA_CA_CERTS", hub.caFile().toString()),
                     Duration.ofMinutes(3)));
-    // The script waits for a direct method call and a cloud-to-device message on each device; the
-    // internal API delivers them as soon as the device has subscribed.
+    // The script also waits for a direct method call on each device, made through the internal
+    // API as soon as the device has subscribed.
     for (String id : java.util.List.of(mqttId, wsId)) {
-      deliverWhenSubscribed(id, script);
+      invokeWhenSubscribed(id, script);
     }
     NodeSdk.Result r = script.get(4, java.util.concurrent.TimeUnit.MINUTES);
     assertThat(r.stdout()).doesNotContain("not ok");
     assertThat(r.stdout()).containsPattern("(?m)^\\d+ passed, 0 failed$");
     assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isZero();
+    // Completed on PUBACK, durably, so the queues empty.
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> hub.cloudToDevice().pending(mqttId) + hub.cloudToDevice().pending(wsId) == 0);
   }
 
   @Test
@@ -169,33 +192,19 @@ class AzureServiceSdkCompatIT {
         + device.authentication().primaryKey();
   }
 
-  private static void deliverWhenSubscribed(String id, java.util.concurrent.Future<?> script)
+  private static void invokeWhenSubscribed(String id, java.util.concurrent.Future<?> script)
       throws Exception {
     var key = io.herd.core.twin.TwinKey.device(id);
     long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-    boolean methodDone = false;
-    boolean messageDone = false;
-    while (!(methodDone && messageDone) && System.nanoTime() < deadline && !script.isDone()) {
-      if (!methodDone) {
-        methodDone =
-            succeeds(
-                hub.sessions()
-                    .invokeMethod(
-                        key,
-                        "reboot",
-                        io.vertx.core.buffer.Buffer.buffer("{\"delay\":3}"),
-                        Duration.ofSeconds(5)));
-      }
-      if (!messageDone) {
-        messageDone =
-            succeeds(
-                hub.sessions()
-                    .deliver(
-                        key,
-                        new io.herd.adapter.common.CloudToDeviceMessage(
-                            Map.of("$.mid", "c2d-1"),
-                            Map.of("color", "blue"),
-                            ("hello " + id).getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+    while (System.nanoTime() < deadline && !script.isDone()) {
+      if (succeeds(
+          hub.sessions()
+              .invokeMethod(
+                  key,
+                  "reboot",
+                  io.vertx.core.buffer.Buffer.buffer("{\"delay\":3}"),
+                  Duration.ofSeconds(5)))) {
+        return;
       }
       Thread.sleep(100);
     }

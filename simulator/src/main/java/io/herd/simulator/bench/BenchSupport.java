@@ -558,6 +558,115 @@ final class BenchSupport {
     }
 
     /**
+     * Open loop: sends the calls of {@code schedule} as they fall due until {@code endNanos},
+     * whether or not earlier ones were answered, looking every millisecond (a timer's granularity:
+     * the wait until the next look counts in the latency). Records the calls intended to start
+     * inside [windowStartNanos, endNanos), each with its latency from its intended start; {@code
+     * items} counts those due in the window, answered or not. A call due while {@code
+     * maxOutstanding} are unanswered is not sent and counts as an error, so that an overloaded hub
+     * cannot grow the queue without bound. Stops every driver after {@code maxErrors} failures
+     * here.
+     */
+    Future<PhaseStats> paced(
+        OpenLoopSchedule schedule,
+        long windowStartNanos,
+        long endNanos,
+        int maxOutstanding,
+        int maxErrors,
+        Call call) {
+      Paced paced =
+          new Paced(schedule, windowStartNanos, endNanos, maxOutstanding, maxErrors, call);
+      context.runOnContext(v -> paced.start());
+      return paced.done.future();
+    }
+
+    /** The state of {@link #paced}, touched only from this driver's event loop. */
+    private final class Paced {
+      final PhaseStats stats = new PhaseStats();
+      final Promise<PhaseStats> done = Promise.promise();
+      private final OpenLoopSchedule schedule;
+      private final long windowStartNanos;
+      private final long total;
+      private final int maxOutstanding;
+      private final int maxErrors;
+      private final Call call;
+      private long next;
+      private int outstanding;
+      private boolean sending = true;
+      private long timer = -1;
+
+      Paced(
+          OpenLoopSchedule schedule,
+          long windowStartNanos,
+          long endNanos,
+          int maxOutstanding,
+          int maxErrors,
+          Call call) {
+        this.schedule = schedule;
+        this.windowStartNanos = windowStartNanos;
+        this.total = schedule.callsBefore(endNanos);
+        this.maxOutstanding = maxOutstanding;
+        this.maxErrors = maxErrors;
+        this.call = call;
+      }
+
+      void start() {
+        timer = vertx.setPeriodic(1, id -> tick());
+        tick();
+      }
+
+      private void tick() {
+        long due = Math.min(schedule.dueBy(System.nanoTime()), total);
+        while (next < due && !abort.get()) {
+          long k = next++;
+          long intended = schedule.intendedStart(k);
+          boolean inWindow = intended >= windowStartNanos;
+          if (inWindow) {
+            stats.items++;
+          }
+          if (outstanding >= maxOutstanding) {
+            failed("not sent: " + maxOutstanding + " calls were outstanding");
+            continue;
+          }
+          outstanding++;
+          call.send((int) k)
+              .onComplete(
+                  ar -> {
+                    long end = System.nanoTime();
+                    outstanding--;
+                    String failure = ar.failed() ? describe(ar.cause()) : ar.result();
+                    if (failure != null) {
+                      failed(failure);
+                    } else if (inWindow) {
+                      stats.requests++;
+                      stats.latencyMicros.recordValue((end - intended) / 1_000);
+                      stats.lastCompletionNanos = end;
+                    }
+                    finishIfDone();
+                  });
+        }
+        if (sending && (next >= total || abort.get())) {
+          sending = false;
+          vertx.cancelTimer(timer);
+          finishIfDone();
+        }
+      }
+
+      private void failed(String failure) {
+        stats.error(failure);
+        if (stats.errors >= maxErrors) {
+          abort.set(true);
+        }
+      }
+
+      private void finishIfDone() {
+        if (!sending && outstanding == 0) {
+          done.tryComplete(stats);
+        }
+      }
+    }
+
+    /**
      * Keeps {@code clients} requests in flight on this driver's event loop until {@link #next}
      * finds no more to send. Its state is touched only from that event loop once started.
      */
@@ -725,6 +834,45 @@ final class BenchSupport {
       CpuSample cpu = CpuSample.now();
       PhaseStats total = merge(parts);
       return new PhaseResult(total, cpu.until(CpuSample.now(), eventLoops));
+    }
+
+    /**
+     * Runs {@link Driver#paced} at {@code perSecond} calls in all, split evenly over the drivers
+     * and interleaved, for {@code seconds} measured after {@code warmupSeconds}; CPU use covers the
+     * measured window.
+     */
+    PhaseResult paced(
+        double perSecond,
+        int warmupSeconds,
+        int seconds,
+        int maxOutstandingPerLoop,
+        int maxErrorsPerLoop,
+        Function<Driver, Call> calls)
+        throws TimeoutException {
+      // A moment for every driver to get its start before the first call is due.
+      long startNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
+      long windowStartNanos = startNanos + TimeUnit.SECONDS.toNanos(warmupSeconds);
+      long endNanos = windowStartNanos + TimeUnit.SECONDS.toNanos(seconds);
+      double gapNanos = 1e9 / perSecond;
+      List<Future<PhaseStats>> parts = new ArrayList<>();
+      for (Driver d : drivers) {
+        OpenLoopSchedule schedule =
+            new OpenLoopSchedule(
+                startNanos + (long) (d.index() * gapNanos), perSecond / drivers.size());
+        parts.add(
+            d.paced(
+                schedule,
+                windowStartNanos,
+                endNanos,
+                maxOutstandingPerLoop,
+                maxErrorsPerLoop,
+                calls.apply(d)));
+      }
+      sleepUntil(windowStartNanos);
+      CpuSample cpu = CpuSample.now();
+      sleepUntil(endNanos);
+      ClientCpu used = cpu.until(CpuSample.now(), eventLoops);
+      return new PhaseResult(merge(parts), used);
     }
 
     /** Waits, bounded by the run deadline, for every part and merges their figures. */

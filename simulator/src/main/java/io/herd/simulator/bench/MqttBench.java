@@ -85,7 +85,13 @@ import org.HdrHistogram.Histogram;
  *       devices/{id}/messages/events/} un-PUBACKed; reports PUBACKs per second and latencies;
  *   <li>{@code reported}: each device subscribes to {@code $iothub/twin/res/#} and keeps {@code
  *       --window} reported-property PATCHes outstanding, counting a {@code 204} response as
- *       acknowledged; with a window of 1 a sample of twins is read back over MQTT afterwards.
+ *       acknowledged; with a window of 1 a sample of twins is read back over MQTT afterwards;
+ *   <li>{@code methods}: the device side of direct methods (wire §2.6): each device subscribes to
+ *       {@code $iothub/methods/POST/#} and answers every method request at once on {@code
+ *       $iothub/methods/res/200/?$rid={rid}} with the request's payload as its own, so that the
+ *       caller can tell the answer belongs to its call; writes {@code --ready-file} once all are
+ *       subscribed, answers until {@code --stop-file} appears or {@code --hold-seconds} pass, and
+ *       reports how many requests it answered.
  * </ul>
  *
  * <p>With {@code --broker mosquitto} the same load goes to a plain MQTT broker: no hub.json, the
@@ -107,6 +113,9 @@ public final class MqttBench {
   static final String TWIN_RESPONSE_PREFIX = "$iothub/twin/res/";
   static final String REPORTED_PATCH_TOPIC = "$iothub/twin/PATCH/properties/reported/?$rid=";
   static final String TWIN_GET_TOPIC = "$iothub/twin/GET/?$rid=";
+  static final String METHOD_REQUEST_FILTER = "$iothub/methods/POST/#";
+  static final String METHOD_REQUEST_PREFIX = "$iothub/methods/POST/";
+  static final String METHOD_RESPONSE_PREFIX = "$iothub/methods/res/";
   private static final String DEVICE_POLICY = "device";
   // IoT Hub's largest message plus headroom.
   private static final int MAX_PACKET_BYTES = 256 * 1024 + 4096;
@@ -134,7 +143,8 @@ public final class MqttBench {
     CREATE,
     CONNECT,
     TELEMETRY,
-    REPORTED
+    REPORTED,
+    METHODS
   }
 
   enum Broker {
@@ -190,11 +200,13 @@ public final class MqttBench {
 
     static final String USAGE =
         """
-        usage: MqttBench --mode create|connect|telemetry|reported --prefix P [options]
+        usage: MqttBench --mode create|connect|telemetry|reported|methods --prefix P [options]
           --mode M                  create: bulk-create the devices with keys from --key-seed;
                                     connect: connect, report, hold the connections;
                                     telemetry: QoS 1 PUBLISHes to devices/{id}/messages/events/;
-                                    reported: reported-property PATCHes, 204 = acknowledged
+                                    reported: reported-property PATCHes, 204 = acknowledged;
+                                    methods: subscribe to direct methods, answer each with
+                                    status 200 echoing its payload, hold like connect
           --broker B                herd (default) or mosquitto (a plain MQTT broker over TLS)
           --hub-json PATH           herd: the hub's hub.json (host name, ports, CA, policy keys)
           --port N                  MQTT TLS port (herd: default ports.mqtt of hub.json;
@@ -218,9 +230,11 @@ public final class MqttBench {
           --connect-concurrency N   connects in flight (default 200)
           --connect-timeout-seconds N  limit for TCP + TLS + CONNACK of one device (default 30)
           --keep-alive N            CONNECT keep-alive in seconds (default 180, as the SDKs)
-          --hold-seconds N          connect: hold the connections at most this long (default 60)
-          --ready-file PATH         connect: written (key=value) once every device is connected
-          --stop-file PATH          connect: stop holding as soon as this file exists
+          --hold-seconds N          connect, methods: hold the connections at most this long
+                                    (default 60)
+          --ready-file PATH         connect, methods: written (key=value) once every device is
+                                    connected (methods: and subscribed)
+          --stop-file PATH          connect, methods: stop holding as soon as this file exists
           --armed-file PATH         connect: written once the process is ready to connect
           --start-file PATH         connect: wait for this file before the first connect, so
                                     that JVM start-up stays out of a multi-process figure
@@ -312,7 +326,7 @@ public final class MqttBench {
         BenchSupport.requireLoopback(a);
       }
       if (broker == Broker.MOSQUITTO) {
-        if (mode == Mode.CREATE || mode == Mode.REPORTED) {
+        if (mode == Mode.CREATE || mode == Mode.REPORTED || mode == Mode.METHODS) {
           throw new IllegalArgumentException("--broker mosquitto has no device registry or twins");
         }
         if (port == 0 || caFile == null) {
@@ -372,6 +386,38 @@ public final class MqttBench {
 
   static String telemetryTopic(String deviceId) {
     return "devices/" + deviceId + "/messages/events/";
+  }
+
+  /** A direct-method request topic {@code $iothub/methods/POST/{name}/?$rid={rid}} (wire §2.6). */
+  record MethodRequest(String name, String rid) {
+
+    /**
+     * Null when {@code topic} is not a method request with a non-empty name and {@code $rid} (the
+     * Node SDK requires both).
+     */
+    static MethodRequest parse(String topic) {
+      if (!topic.startsWith(METHOD_REQUEST_PREFIX)) {
+        return null;
+      }
+      int slash = topic.indexOf('/', METHOD_REQUEST_PREFIX.length());
+      if (slash <= METHOD_REQUEST_PREFIX.length() || !topic.startsWith("/?", slash)) {
+        return null;
+      }
+      String rid = null;
+      for (String pair : topic.substring(slash + 2).split("&")) {
+        if (pair.startsWith("$rid=")) {
+          rid = pair.substring(5);
+        }
+      }
+      return rid == null || rid.isEmpty()
+          ? null
+          : new MethodRequest(topic.substring(METHOD_REQUEST_PREFIX.length(), slash), rid);
+    }
+
+    /** The topic of the device's answer with {@code status}. */
+    String responseTopic(int status) {
+      return METHOD_RESPONSE_PREFIX + status + "/?$rid=" + rid;
+    }
   }
 
   /**
@@ -687,7 +733,7 @@ public final class MqttBench {
               ? "(kernel's choice)"
               : String.join(",", o.sourceAddresses()));
       switch (o.mode()) {
-        case CONNECT -> out.printf(Locale.ROOT, ", hold at most %d s%n", o.holdSeconds());
+        case CONNECT, METHODS -> out.printf(Locale.ROOT, ", hold at most %d s%n", o.holdSeconds());
         case TELEMETRY ->
             out.printf(
                 Locale.ROOT,
@@ -825,6 +871,7 @@ public final class MqttBench {
       boolean ok =
           switch (o.mode()) {
             case CONNECT -> holdStep(connect);
+            case METHODS -> subscribeStep() && holdStep(connect);
             case TELEMETRY -> loadStep("telemetry", "messages", "PUBACKs");
             case REPORTED ->
                 subscribeStep() && loadStep("reported", "patches", "204 responses") && verifyStep();
@@ -884,9 +931,17 @@ public final class MqttBench {
                 + results.get("connect.lastEpochMs")
                 + "\nperSecond="
                 + results.get("connect.perSecond")
+                + (o.mode() == Mode.METHODS
+                    ? "\nsubscribed=" + results.get("subscribe.devices")
+                    : "")
                 + "\n");
       }
-      out.println("ready     : all " + connect.ok + " devices connected; holding");
+      out.println(
+          "ready     : all "
+              + connect.ok
+              + " devices connected"
+              + (o.mode() == Mode.METHODS ? " and subscribed to direct methods" : "")
+              + "; holding");
       out.flush();
       long start = System.nanoTime();
       long end = start + TimeUnit.SECONDS.toNanos(o.holdSeconds());
@@ -911,7 +966,23 @@ public final class MqttBench {
       printReasons("lost", drops);
       results.put("hold.seconds", fmt(held));
       results.put("hold.lost", Long.toString(drops.failed));
-      return drops.failed == 0;
+      if (o.mode() != Mode.METHODS) {
+        return drops.failed == 0;
+      }
+      Figures m = merge(each(Loop::methods));
+      out.printf(
+          Locale.ROOT,
+          "methods   : %d requests answered with status 200; %d malformed%n",
+          m.ok,
+          m.failed);
+      printReasons("error", m);
+      results.put("methods.answered", Long.toString(m.ok));
+      results.put("methods.malformed", Long.toString(m.failed));
+      return drops.failed == 0 && m.failed == 0;
+    }
+
+    private String subscriptionFilter() {
+      return o.mode() == Mode.METHODS ? METHOD_REQUEST_FILTER : TWIN_RESPONSE_FILTER;
     }
 
     private boolean subscribeStep() throws TimeoutException {
@@ -921,7 +992,7 @@ public final class MqttBench {
           "subscribe : %d of %d devices subscribed to %s in %.2f s%n",
           f.ok,
           o.devices(),
-          TWIN_RESPONSE_FILTER,
+          subscriptionFilter(),
           f.seconds());
       printReasons("failure", f);
       results.put("subscribe.devices", Long.toString(f.ok));
@@ -1081,6 +1152,8 @@ public final class MqttBench {
       private final int index;
       private final List<Conn> conns = new ArrayList<>();
       private final Figures drops = new Figures();
+      // methods mode: requests answered (ok) and malformed ones (failed)
+      private final Figures methods = new Figures();
       private long ridSeq;
       // connect step
       private Figures connectFigures;
@@ -1173,6 +1246,11 @@ public final class MqttBench {
       Future<Figures> drops() {
         Promise<Figures> p = Promise.promise();
         return onLoop(p, () -> p.complete(drops));
+      }
+
+      Future<Figures> methods() {
+        Promise<Figures> p = Promise.promise();
+        return onLoop(p, () -> p.complete(methods));
       }
 
       // ---- subscribe and verify: one request per connection, answered once
@@ -1500,7 +1578,7 @@ public final class MqttBench {
                   MqttMessageIdVariableHeader.from(1),
                   new MqttSubscribePayload(
                       List.of(
-                          new MqttTopicSubscription(TWIN_RESPONSE_FILTER, MqttQoS.AT_MOST_ONCE)))));
+                          new MqttTopicSubscription(subscriptionFilter(), MqttQoS.AT_MOST_ONCE)))));
         }
 
         private void onSuback(MqttSubAckMessage m) {
@@ -1622,6 +1700,10 @@ public final class MqttBench {
 
         private void onPublish(MqttPublishMessage m) {
           String topic = m.variableHeader().topicName();
+          if (o.mode() == Mode.METHODS) {
+            answerMethod(topic, m);
+            return;
+          }
           TwinResponse r = TwinResponse.parse(topic);
           if (r == null) {
             if (loadFigures != null) {
@@ -1654,6 +1736,21 @@ public final class MqttBench {
           } else {
             answered(this, slot, "status " + r.status());
           }
+        }
+
+        /** Answers a direct method at once: status 200, the request's payload echoed. */
+        private void answerMethod(String topic, MqttPublishMessage m) {
+          MethodRequest r = MethodRequest.parse(topic);
+          if (r == null) {
+            methods.fail("not a method request: " + topic);
+            return;
+          }
+          methods.ok++;
+          socket.writeMessage(
+              new MqttPublishMessage(
+                  PUBLISH_QOS0,
+                  new MqttPublishVariableHeader(r.responseTopic(200), 0),
+                  m.payload().retainedDuplicate()));
         }
       }
     }

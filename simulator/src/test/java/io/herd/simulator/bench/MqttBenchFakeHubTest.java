@@ -25,6 +25,7 @@ import io.netty.handler.codec.mqtt.MqttSubAckPayload;
 import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServer;
@@ -47,8 +48,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * MqttBench against a fake hub that speaks the IoT Hub MQTT device protocol (wire §2) over TLS and
- * checks each CONNECT's SAS token with Herd's own verifier: the generator's connect, telemetry and
- * reported modes end to end, until Herd has an MQTT endpoint to run them against.
+ * checks each CONNECT's SAS token with Herd's own verifier: the generator's connect, telemetry,
+ * reported and methods modes end to end.
  */
 class MqttBenchFakeHubTest {
 
@@ -65,6 +66,13 @@ class MqttBenchFakeHubTest {
   // Reported properties and their version per device, as the fake hub holds them.
   private static final Map<String, JsonObject> reported = new ConcurrentHashMap<>();
   private static final Map<String, Integer> versions = new ConcurrentHashMap<>();
+  // Direct methods: requests sent per subscribed device, their payloads by $rid, the answers.
+  private static final int METHODS_PER_DEVICE = 3;
+  private static final Map<String, String> methodPayloads = new ConcurrentHashMap<>();
+  private static final AtomicInteger methodsEchoed = new AtomicInteger();
+  private static final AtomicInteger methodsWrong = new AtomicInteger();
+  private static volatile int methodsExpected;
+  private static volatile Path methodsStopFile;
 
   @TempDir static Path dir;
 
@@ -210,6 +218,37 @@ class MqttBenchFakeHubTest {
     assertThat(reported.get("fake-205").getJsonObject("bench").getLong("seq")).isPositive();
   }
 
+  @Test
+  void answersEveryDirectMethodAtOnceWithStatus200AndItsPayload() throws Exception {
+    Path ready = dir.resolve("methods-ready");
+    Path stop = dir.resolve("methods-stop");
+    // The fake hub writes the stop file once every request it sent has its right answer.
+    methodsExpected = 20 * METHODS_PER_DEVICE;
+    methodsStopFile = stop;
+
+    Properties r =
+        run(
+            "methods",
+            "--devices",
+            "20",
+            "--first",
+            "300",
+            "--hold-seconds",
+            "30",
+            "--ready-file",
+            ready.toString(),
+            "--stop-file",
+            stop.toString());
+
+    assertThat(r.getProperty("status")).isEqualTo("ok");
+    assertThat(Files.readString(ready)).contains("connected=20", "subscribed=20");
+    assertThat(r.getProperty("methods.answered")).isEqualTo("60");
+    assertThat(r.getProperty("methods.malformed")).isEqualTo("0");
+    assertThat(methodsEchoed.get()).isEqualTo(60);
+    assertThat(methodsWrong.get()).isZero();
+    assertThat(Files.exists(stop)).as("stop file written by the fake hub").isTrue();
+  }
+
   /** Runs MqttBench against the fake hub; returns its result file. */
   private static Properties run(String mode, String... more) throws Exception {
     Path results = Files.createTempFile(dir, mode, ".properties");
@@ -286,6 +325,13 @@ class MqttBenchFakeHubTest {
                       MqttMessageType.SUBACK, false, MqttQoS.AT_MOST_ONCE, false, 0),
                   MqttMessageIdVariableHeader.from(sub.variableHeader().messageId()),
                   new MqttSubAckPayload(0)));
+          if (sub.payload()
+              .topicSubscriptions()
+              .get(0)
+              .topicName()
+              .equals(MqttBench.METHOD_REQUEST_FILTER)) {
+            sendMethodRequests();
+          }
         }
         case PUBLISH -> onPublish((MqttPublishMessage) m);
         case PINGREQ -> socket.writeMessage(MqttMessage.PINGRESP);
@@ -330,9 +376,31 @@ class MqttBenchFakeHubTest {
       }
     }
 
+    private void sendMethodRequests() {
+      for (int i = 0; i < METHODS_PER_DEVICE; i++) {
+        String rid = Integer.toHexString(deviceId.hashCode()) + "x" + i;
+        String payload = new JsonObject().put("n", i).put("device", deviceId).encode();
+        methodPayloads.put(rid, payload);
+        respond("$iothub/methods/POST/bench/?$rid=" + rid, payload);
+      }
+    }
+
+    private void onMethodResponse(String topic, String body) {
+      String rid = topic.substring(topic.indexOf("$rid=") + 5);
+      if (topic.startsWith("$iothub/methods/res/200/?") && body.equals(methodPayloads.get(rid))) {
+        if (methodsEchoed.incrementAndGet() == methodsExpected) {
+          vertx.fileSystem().writeFile(methodsStopFile.toString(), Buffer.buffer());
+        }
+      } else {
+        methodsWrong.incrementAndGet();
+      }
+    }
+
     private void onPublish(MqttPublishMessage m) {
       String topic = m.variableHeader().topicName();
-      if (topic.equals(MqttBench.telemetryTopic(deviceId))) {
+      if (topic.startsWith(MqttBench.METHOD_RESPONSE_PREFIX)) {
+        onMethodResponse(topic, m.payload().toString(UTF_8));
+      } else if (topic.equals(MqttBench.telemetryTopic(deviceId))) {
         telemetry.incrementAndGet();
         socket.writeMessage(
             new MqttPubAckMessage(

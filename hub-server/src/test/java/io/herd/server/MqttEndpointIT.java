@@ -539,31 +539,19 @@ class MqttEndpointIT {
   void methodCallsFailWhenTheDeviceIsOfflineNotSubscribedOrSilent() throws Exception {
     String key = device("m-method-fail");
     TwinKey k = TwinKey.device("m-method-fail");
-    assertThatThrownBy(
-            () ->
-                result(
-                    hub.hub
-                        .sessions()
-                        .invokeMethod(k, "x", Buffer.buffer(), Duration.ofSeconds(1))))
+    assertThatThrownBy(() -> invoke(k, Duration.ofSeconds(1)))
         .hasCauseInstanceOf(HubException.class)
         .hasMessageContaining("not connected");
     try (MqttTestDevice d = MqttTestDevice.connect(hub, "m-method-fail", key)) {
-      assertThatThrownBy(
-              () ->
-                  result(
-                      hub.hub
-                          .sessions()
-                          .invokeMethod(k, "x", Buffer.buffer(), Duration.ofSeconds(1))))
+      assertThatThrownBy(() -> invoke(k, Duration.ofSeconds(1)))
           .hasMessageContaining("not subscribed");
       d.subscribe("$iothub/methods/POST/#", 0);
-      assertThatThrownBy(
-              () ->
-                  result(
-                      hub.hub
-                          .sessions()
-                          .invokeMethod(k, "x", Buffer.buffer(), Duration.ofMillis(300))))
-          .hasMessageContaining("Timed out");
+      assertThatThrownBy(() -> invoke(k, Duration.ofMillis(300))).hasMessageContaining("Timed out");
     }
+  }
+
+  private static MethodResult invoke(TwinKey k, Duration timeout) throws Exception {
+    return result(hub.hub.sessions().invokeMethod(k, "x", Buffer.buffer(), timeout));
   }
 
   @Test

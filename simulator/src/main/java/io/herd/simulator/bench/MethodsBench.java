@@ -25,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -33,7 +34,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -85,7 +88,7 @@ public final class MethodsBench {
       int openWarmupSeconds,
       int maxOutstanding,
       int responseTimeoutSeconds,
-      Map<String, Long> watch,
+      Map<String, List<Long>> watch,
       String host,
       int eventLoops,
       int timeoutSeconds,
@@ -98,7 +101,8 @@ public final class MethodsBench {
           --phase P                 methods (default): the closed and open loops of direct
                                     methods; c2d: a closed loop of cloud-to-device sends,
                                     POST /devices/{id}/messages/deviceBound, to the devices
-                                    round robin (message id n goes to device n % N)
+                                    round robin, one message in flight per device (message
+                                    id n is message n / N of device n % N)
           --window-file PATH        c2d: written before the warm-up with the measured window
                                     in epoch microseconds, for the device process
           --prefix P                ids of the (existing, connected) devices are P-0 .. P-(N-1)
@@ -160,6 +164,11 @@ public final class MethodsBench {
               BenchSupport.intArg(values, "timeout-seconds", 600, 1, 86_400),
               BenchSupport.pathArg(values, "result-file"));
       BenchSupport.requireValid(values, prefix);
+      if (o.phase == Phase.C2D && o.concurrency >= o.devices) {
+        throw new IllegalArgumentException(
+            "--phase c2d sends to each device one message at a time: --concurrency must be"
+                + " below --devices");
+      }
       int busy =
           o.warmupSeconds
               + seconds
@@ -171,9 +180,9 @@ public final class MethodsBench {
       return o;
     }
 
-    private static Map<String, Long> watch(String spec) {
-      Map<String, Long> pids = CpuSplit.parsePids(spec);
-      pids.put("driver", ProcessHandle.current().pid());
+    private static Map<String, List<Long>> watch(String spec) {
+      Map<String, List<Long>> pids = CpuSplit.parsePids(spec);
+      pids.put("driver", List.of(ProcessHandle.current().pid()));
       return pids;
     }
 
@@ -230,6 +239,43 @@ public final class MethodsBench {
           : "wrong messageId: sent " + n + ", got " + snippet(body);
     } catch (RuntimeException e) {
       return "unreadable body: " + snippet(body);
+    }
+  }
+
+  /**
+   * The c2d sender's devices: round robin, skipping a device whose previous send is unanswered, so
+   * that each device's messages are enqueued one after the other and must arrive in that order.
+   * Message number {@code n} is message {@code n / devices} of device {@code n % devices}. Safe for
+   * several event loops.
+   */
+  static final class C2dDevices {
+    private final int devices;
+    private final AtomicLong cursor = new AtomicLong();
+    private final AtomicIntegerArray busy;
+    private final AtomicLongArray next;
+
+    C2dDevices(int devices) {
+      this.devices = devices;
+      this.busy = new AtomicIntegerArray(devices);
+      this.next = new AtomicLongArray(devices);
+    }
+
+    /**
+     * Marks the next idle device busy and returns the number of its next message; spins while all
+     * are busy, which the sender prevents by keeping fewer sends in flight than devices.
+     */
+    long acquire() {
+      while (true) {
+        int device = (int) (cursor.getAndIncrement() % devices);
+        if (busy.compareAndSet(device, 0, 1)) {
+          return next.getAndIncrement(device) * devices + device;
+        }
+      }
+    }
+
+    /** The send to {@code device} was answered. */
+    void release(int device) {
+      busy.set(device, 0);
     }
   }
 
@@ -298,9 +344,10 @@ public final class MethodsBench {
     private final Map<String, String> results = new LinkedHashMap<>();
     // Errors by kind, per phase; touched from every client event loop, on errors only.
     private final Map<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
-    // c2d: the next message number, and messages answered 201 in all (warm-up included)
-    private final AtomicLong nextMessage = new AtomicLong();
+    // c2d: messages sent and answered 201 in all (warm-up included)
+    private final LongAdder sent = new LongAdder();
     private final LongAdder enqueued = new LongAdder();
+    private C2dDevices c2dDevices;
 
     Runner(Options o, PrintStream out) {
       this.o = o;
@@ -337,6 +384,7 @@ public final class MethodsBench {
           "devices   : %s .. %s, round robin; POST /devices/{id}/messages/deviceBound%n",
           o.deviceId(0),
           o.deviceId(o.devices() - 1));
+      c2dDevices = new C2dDevices(o.devices());
       long startNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.warmupSeconds());
       long startMicros = MqttBench.epochMicros() + TimeUnit.SECONDS.toMicros(o.warmupSeconds());
       if (o.windowFile() != null) {
@@ -372,25 +420,27 @@ public final class MethodsBench {
               "messages/s");
       BenchSupport.putErrorsAndCpu(results, "c2d", r);
       reportCpu(cpu);
-      results.put("c2d.sent", Long.toString(nextMessage.get()));
+      results.put("c2d.sent", Long.toString(sent.sum()));
       results.put("c2d.acked", Long.toString(enqueued.sum()));
       out.printf(
           Locale.ROOT,
           "  total   : %d messages sent, %d answered 201 (warm-up included)%n",
-          nextMessage.get(),
+          sent.sum(),
           enqueued.sum());
       return reportKinds("c2d", c) && c.requests > 0;
     }
 
-    /** One cloud-to-device send per call: the next message number, to its device. */
+    /** One cloud-to-device send per call: the next message of the next idle device. */
     private Call send(Driver d, String token) {
       MultiMap headers =
           MultiMap.caseInsensitiveMultiMap()
               .add(HttpHeaders.AUTHORIZATION, token)
               .add(HttpHeaders.CONTENT_TYPE, JSON_UTF8);
       return k -> {
-        long n = nextMessage.getAndIncrement();
-        String id = o.deviceId((int) (n % o.devices()));
+        long n = c2dDevices.acquire();
+        int device = (int) (n % o.devices());
+        String id = o.deviceId(device);
+        sent.increment();
         return d.request(HttpMethod.POST, cloudToDeviceUri(id))
             .putHeaders(headers)
             .sendBuffer(Buffer.buffer(cloudToDeviceBody(n, MqttBench.epochMicros())))
@@ -398,6 +448,7 @@ public final class MethodsBench {
             .otherwise(BenchSupport::describe)
             .map(
                 failure -> {
+                  c2dDevices.release(device);
                   if (failure == null) {
                     enqueued.increment();
                     return null;

@@ -55,6 +55,10 @@ import java.util.concurrent.atomic.LongAdder;
  *       --open-warmup-seconds}; latencies from the intended start (see {@link OpenLoopSchedule}).
  * </ul>
  *
+ * <p>With {@code --phase c2d} it runs one closed loop of cloud-to-device sends instead ({@code POST
+ * /devices/{id}/messages/deviceBound}, a 201 meaning committed), one send in flight per device
+ * ({@link C2dDevices}), for {@code MqttBench --mode c2d} on the device side.
+ *
  * <p>The devices must exist and be connected and subscribed: this class creates none. Exit status:
  * 0 when every call was answered correctly, 1 otherwise, on a missed deadline or bad arguments.
  * Only loopback hosts are accepted.

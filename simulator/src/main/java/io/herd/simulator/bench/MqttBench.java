@@ -91,7 +91,13 @@ import org.HdrHistogram.Histogram;
  *       $iothub/methods/res/200/?$rid={rid}} with the request's payload as its own, so that the
  *       caller can tell the answer belongs to its call; writes {@code --ready-file} once all are
  *       subscribed, answers until {@code --stop-file} appears or {@code --hold-seconds} pass, and
- *       reports how many requests it answered.
+ *       reports how many requests it answered;
+ *   <li>{@code c2d}: the device side of cloud-to-device messages (wire §2.5): each device
+ *       subscribes to {@code devices/{id}/messages/devicebound/#} with QoS 1, PUBACKs every message
+ *       at once and checks that it is its own and in order ({@link C2dDelivery}); holds like {@code
+ *       methods}, counts the messages received inside the sender's window ({@code --window-file})
+ *       with their latency from the sender's {@code t}, and on the stop file waits for the {@code
+ *       expected=} count it names.
  * </ul>
  *
  * <p>With {@code --broker mosquitto} the same load goes to a plain MQTT broker: no hub.json, the

@@ -92,7 +92,7 @@ import org.HdrHistogram.Histogram;
  *       caller can tell the answer belongs to its call; writes {@code --ready-file} once all are
  *       subscribed, answers until {@code --stop-file} appears or {@code --hold-seconds} pass, and
  *       reports how many requests it answered;
- *   <li>{@code c2d}: the device side of cloud-to-device messages (wire §2.5): each device
+ *   <li>{@code c2d}: the device side of cloud-to-device messages (wire §2.3): each device
  *       subscribes to {@code devices/{id}/messages/devicebound/#} with QoS 1, PUBACKs every message
  *       at once and checks that it is its own and in order ({@link C2dDelivery}); holds like {@code
  *       methods}, counts the messages received inside the sender's window ({@code --window-file})
@@ -416,7 +416,7 @@ public final class MqttBench {
 
   /**
    * What the bench sender put in a cloud-to-device message, read from its delivery topic {@code
-   * devices/{id}/messages/devicebound/{bag}} (wire §2.5): the message id {@code %24.mid=n}, a
+   * devices/{id}/messages/devicebound/{bag}} (wire §2.3, §2.4): the message id {@code %24.mid=n}, a
    * number the sender counts up over all devices (device {@code n % devices}, its {@code n /
    * devices}-th message), and the application property {@code t}, the sender's clock in epoch
    * microseconds just before it sent the request.

@@ -5,7 +5,9 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -49,19 +51,20 @@ final class CpuSplit {
     }
   }
 
-  private final Map<String, Long> pids;
+  private final Map<String, List<Long>> pids;
 
-  /** Watches the processes of {@code pids}, by name in the order given. */
-  CpuSplit(Map<String, Long> pids) {
+  /** Watches the processes of {@code pids}, by name in the order given, summed per name. */
+  CpuSplit(Map<String, List<Long>> pids) {
     this.pids = pids;
   }
 
   /**
-   * Parses {@code name=pid,name=pid}; "self" as a pid is this process. Throws
-   * IllegalArgumentException on anything else.
+   * Parses {@code name=pid,name=pid+pid}; "self" as a pid is this process; the processes of one
+   * name are summed (e.g. PostgreSQL's server processes). Throws IllegalArgumentException on
+   * anything else.
    */
-  static Map<String, Long> parsePids(String spec) {
-    Map<String, Long> pids = new LinkedHashMap<>();
+  static Map<String, List<Long>> parsePids(String spec) {
+    Map<String, List<Long>> pids = new LinkedHashMap<>();
     if (spec.isEmpty()) {
       return pids;
     }
@@ -70,14 +73,15 @@ final class CpuSplit {
       if (eq <= 0) {
         throw new IllegalArgumentException("expected name=pid, got: " + part);
       }
-      String pid = part.substring(eq + 1);
-      try {
-        pids.put(
-            part.substring(0, eq),
-            pid.equals("self") ? ProcessHandle.current().pid() : Long.parseLong(pid));
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("not a pid: " + pid, e);
+      List<Long> group = new ArrayList<>();
+      for (String pid : part.substring(eq + 1).split("\\+")) {
+        try {
+          group.add(pid.equals("self") ? ProcessHandle.current().pid() : Long.parseLong(pid));
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("not a pid: " + pid, e);
+        }
       }
+      pids.put(part.substring(0, eq), List.copyOf(group));
     }
     return pids;
   }
@@ -94,12 +98,17 @@ final class CpuSplit {
   Reading read() {
     Map<String, Long> ticks = new LinkedHashMap<>();
     pids.forEach(
-        (name, pid) -> {
-          long t;
-          try {
-            t = processTicks(Files.readString(Path.of("/proc", pid.toString(), "stat"), US_ASCII));
-          } catch (IOException | RuntimeException e) {
-            t = -1;
+        (name, group) -> {
+          long t = 0;
+          for (long pid : group) {
+            try {
+              t +=
+                  processTicks(
+                      Files.readString(Path.of("/proc", Long.toString(pid), "stat"), US_ASCII));
+            } catch (IOException | RuntimeException e) {
+              t = -1;
+              break;
+            }
           }
           ticks.put(name, t);
         });

@@ -18,9 +18,14 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -29,6 +34,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -46,6 +54,10 @@ import java.util.concurrent.atomic.LongAdder;
  *       not earlier ones were answered, for {@code --open-seconds} after {@code
  *       --open-warmup-seconds}; latencies from the intended start (see {@link OpenLoopSchedule}).
  * </ul>
+ *
+ * <p>With {@code --phase c2d} it runs one closed loop of cloud-to-device sends instead ({@code POST
+ * /devices/{id}/messages/deviceBound}, a 201 meaning committed), one send in flight per device
+ * ({@link C2dDevices}), for {@code MqttBench --mode c2d} on the device side.
  *
  * <p>The devices must exist and be connected and subscribed: this class creates none. Exit status:
  * 0 when every call was answered correctly, 1 otherwise, on a missed deadline or bad arguments.
@@ -67,6 +79,8 @@ public final class MethodsBench {
 
   /** Command-line options, validated. */
   record Options(
+      Phase phase,
+      Path windowFile,
       Path hubJson,
       String prefix,
       int devices,
@@ -78,7 +92,7 @@ public final class MethodsBench {
       int openWarmupSeconds,
       int maxOutstanding,
       int responseTimeoutSeconds,
-      Map<String, Long> watch,
+      Map<String, List<Long>> watch,
       String host,
       int eventLoops,
       int timeoutSeconds,
@@ -88,6 +102,13 @@ public final class MethodsBench {
     static final String USAGE =
         """
         usage: MethodsBench --hub-json PATH --prefix P [options]
+          --phase P                 methods (default): the closed and open loops of direct
+                                    methods; c2d: a closed loop of cloud-to-device sends,
+                                    POST /devices/{id}/messages/deviceBound, to the devices
+                                    round robin, one message in flight per device (message
+                                    id n is message n / N of device n % N)
+          --window-file PATH        c2d: written before the warm-up with the measured window
+                                    in epoch microseconds, for the device process
           --prefix P                ids of the (existing, connected) devices are P-0 .. P-(N-1)
           --devices N               devices called at random (default 1000)
           --concurrency N           closed loop: calls in flight (default 128)
@@ -121,8 +142,14 @@ public final class MethodsBench {
       }
       int cores = Runtime.getRuntime().availableProcessors();
       int seconds = BenchSupport.intArg(values, "seconds", 20, 1, 3_600);
+      String phase = BenchSupport.stringArg(values, "phase", "methods");
+      if (!phase.equals("methods") && !phase.equals("c2d")) {
+        throw new IllegalArgumentException("--phase must be methods or c2d: " + phase);
+      }
       Options o =
           new Options(
+              phase.equals("c2d") ? Phase.C2D : Phase.METHODS,
+              BenchSupport.pathArg(values, "window-file"),
               Path.of(hubJson),
               prefix,
               BenchSupport.intArg(values, "devices", 1_000, 1, 10_000_000),
@@ -141,7 +168,15 @@ public final class MethodsBench {
               BenchSupport.intArg(values, "timeout-seconds", 600, 1, 86_400),
               BenchSupport.pathArg(values, "result-file"));
       BenchSupport.requireValid(values, prefix);
-      int busy = o.warmupSeconds + seconds + o.openWarmupSeconds + o.openSeconds;
+      if (o.phase == Phase.C2D && o.concurrency >= o.devices) {
+        throw new IllegalArgumentException(
+            "--phase c2d sends to each device one message at a time: --concurrency must be"
+                + " below --devices");
+      }
+      int busy =
+          o.warmupSeconds
+              + seconds
+              + (o.phase == Phase.C2D ? 0 : o.openWarmupSeconds + o.openSeconds);
       if (busy + o.responseTimeoutSeconds >= o.timeoutSeconds) {
         throw new IllegalArgumentException(
             "--timeout-seconds must exceed both phases plus --response-timeout-seconds");
@@ -149,9 +184,9 @@ public final class MethodsBench {
       return o;
     }
 
-    private static Map<String, Long> watch(String spec) {
-      Map<String, Long> pids = CpuSplit.parsePids(spec);
-      pids.put("driver", ProcessHandle.current().pid());
+    private static Map<String, List<Long>> watch(String spec) {
+      Map<String, List<Long>> pids = CpuSplit.parsePids(spec);
+      pids.put("driver", List.of(ProcessHandle.current().pid()));
       return pids;
     }
 
@@ -168,6 +203,83 @@ public final class MethodsBench {
     @Override
     public boolean create() {
       return false;
+    }
+  }
+
+  /** What the driver sends. */
+  enum Phase {
+    METHODS,
+    C2D
+  }
+
+  static String cloudToDeviceUri(String deviceId) {
+    return "/devices/" + deviceId + "/messages/deviceBound?api-version=" + API_VERSION;
+  }
+
+  /**
+   * The body of cloud-to-device message {@code n}: its message id is {@code n}, its property {@code
+   * t} the sender's clock in epoch microseconds, which the device reads from the delivery topic's
+   * property bag.
+   */
+  static String cloudToDeviceBody(long n, long epochMicros) {
+    return "{\"data\":\"bench "
+        + n
+        + "\",\"properties\":{\"t\":\""
+        + epochMicros
+        + "\"},\"messageId\":\""
+        + n
+        + "\",\"ack\":\"none\"}";
+  }
+
+  /** What is wrong with the answer to send {@code n}; null when it is 201 naming message n. */
+  static String checkEnqueued(int httpStatus, String body, long n) {
+    if (httpStatus != 201) {
+      return "HTTP " + httpStatus + ": " + snippet(body);
+    }
+    try {
+      JsonObject json = new JsonObject(body);
+      return Long.toString(n).equals(json.getString("messageId"))
+          ? null
+          : "wrong messageId: sent " + n + ", got " + snippet(body);
+    } catch (RuntimeException e) {
+      return "unreadable body: " + snippet(body);
+    }
+  }
+
+  /**
+   * The c2d sender's devices: round robin, skipping a device whose previous send is unanswered, so
+   * that each device's messages are enqueued one after the other and must arrive in that order.
+   * Message number {@code n} is message {@code n / devices} of device {@code n % devices}. Safe for
+   * several event loops.
+   */
+  static final class C2dDevices {
+    private final int devices;
+    private final AtomicLong cursor = new AtomicLong();
+    private final AtomicIntegerArray busy;
+    private final AtomicLongArray next;
+
+    C2dDevices(int devices) {
+      this.devices = devices;
+      this.busy = new AtomicIntegerArray(devices);
+      this.next = new AtomicLongArray(devices);
+    }
+
+    /**
+     * Marks the next idle device busy and returns the number of its next message; spins while all
+     * are busy, which the sender prevents by keeping fewer sends in flight than devices.
+     */
+    long acquire() {
+      while (true) {
+        int device = (int) (cursor.getAndIncrement() % devices);
+        if (busy.compareAndSet(device, 0, 1)) {
+          return next.getAndIncrement(device) * devices + device;
+        }
+      }
+    }
+
+    /** The send to {@code device} was answered. */
+    void release(int device) {
+      busy.set(device, 0);
     }
   }
 
@@ -236,6 +348,10 @@ public final class MethodsBench {
     private final Map<String, String> results = new LinkedHashMap<>();
     // Errors by kind, per phase; touched from every client event loop, on errors only.
     private final Map<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
+    // c2d: messages sent and answered 201 in all (warm-up included)
+    private final LongAdder sent = new LongAdder();
+    private final LongAdder enqueued = new LongAdder();
+    private C2dDevices c2dDevices;
 
     Runner(Options o, PrintStream out) {
       this.o = o;
@@ -248,14 +364,103 @@ public final class MethodsBench {
       results.put("rate", Integer.toString(o.rate()));
       return BenchSupport.runPhases(
           NAME,
-          "== Herd direct-method benchmark (REST -> hub -> MQTT device -> REST) ==",
+          o.phase() == Phase.C2D
+              ? "== Herd cloud-to-device benchmark (REST -> Postgres -> MQTT device) =="
+              : "== Herd direct-method benchmark (REST -> hub -> MQTT device -> REST) ==",
           o,
           hub,
           out,
           o.concurrency(),
           results,
           "a call was not answered with status 200 and its echo",
-          (clients, token) -> phases(clients, token));
+          (clients, token) ->
+              o.phase() == Phase.C2D ? c2dPhase(clients, token) : phases(clients, token));
+    }
+
+    /**
+     * c2d: {@code --concurrency} sends in flight for {@code --seconds} after the warm-up; the
+     * window goes to {@code --window-file} first, so that the device process counts deliveries in
+     * the same window.
+     */
+    private boolean c2dPhase(Clients clients, String token) throws TimeoutException {
+      out.printf(
+          Locale.ROOT,
+          "devices   : %s .. %s, round robin; POST /devices/{id}/messages/deviceBound%n",
+          o.deviceId(0),
+          o.deviceId(o.devices() - 1));
+      c2dDevices = new C2dDevices(o.devices());
+      long startNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.warmupSeconds());
+      long startMicros = MqttBench.epochMicros() + TimeUnit.SECONDS.toMicros(o.warmupSeconds());
+      if (o.windowFile() != null) {
+        try {
+          Path tmp = o.windowFile().resolveSibling(o.windowFile().getFileName() + ".tmp");
+          Files.writeString(
+              tmp,
+              "windowStartEpochMicros="
+                  + startMicros
+                  + "\nwindowEndEpochMicros="
+                  + (startMicros + TimeUnit.SECONDS.toMicros(o.seconds()))
+                  + "\n");
+          Files.move(tmp, o.windowFile(), StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+      Future<Map.Entry<String, Map<String, String>>> cpu =
+          sampleCpu(startNanos, startNanos + TimeUnit.SECONDS.toNanos(o.seconds()), "c2d");
+      PhaseResult r =
+          clients.timed(
+              o.concurrency(), o.warmupSeconds(), o.seconds(), MAX_ERRORS, d -> send(d, token));
+      PhaseStats c =
+          BenchSupport.reportTimed(
+              out,
+              results,
+              r,
+              "c2d",
+              o.concurrency() + " sends in flight over " + o.devices() + " devices",
+              o.seconds(),
+              o.warmupSeconds(),
+              "enqueued",
+              "messages/s");
+      BenchSupport.putErrorsAndCpu(results, "c2d", r);
+      reportCpu(cpu);
+      results.put("c2d.sent", Long.toString(sent.sum()));
+      results.put("c2d.acked", Long.toString(enqueued.sum()));
+      out.printf(
+          Locale.ROOT,
+          "  total   : %d messages sent, %d answered 201 (warm-up included)%n",
+          sent.sum(),
+          enqueued.sum());
+      return reportKinds("c2d", c) && c.requests > 0;
+    }
+
+    /** One cloud-to-device send per call: the next message of the next idle device. */
+    private Call send(Driver d, String token) {
+      MultiMap headers =
+          MultiMap.caseInsensitiveMultiMap()
+              .add(HttpHeaders.AUTHORIZATION, token)
+              .add(HttpHeaders.CONTENT_TYPE, JSON_UTF8);
+      return k -> {
+        long n = c2dDevices.acquire();
+        int device = (int) (n % o.devices());
+        String id = o.deviceId(device);
+        sent.increment();
+        return d.request(HttpMethod.POST, cloudToDeviceUri(id))
+            .putHeaders(headers)
+            .sendBuffer(Buffer.buffer(cloudToDeviceBody(n, MqttBench.epochMicros())))
+            .map((HttpResponse<Buffer> r) -> checkEnqueued(r.statusCode(), r.bodyAsString(), n))
+            .otherwise(BenchSupport::describe)
+            .map(
+                failure -> {
+                  c2dDevices.release(device);
+                  if (failure == null) {
+                    enqueued.increment();
+                    return null;
+                  }
+                  errorKinds.computeIfAbsent(kind(failure), x -> new LongAdder()).increment();
+                  return "POST /devices/" + id + "/messages/deviceBound: " + failure;
+                });
+      };
     }
 
     private boolean phases(Clients clients, String token) throws TimeoutException {

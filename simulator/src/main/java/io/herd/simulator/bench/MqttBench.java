@@ -91,7 +91,13 @@ import org.HdrHistogram.Histogram;
  *       $iothub/methods/res/200/?$rid={rid}} with the request's payload as its own, so that the
  *       caller can tell the answer belongs to its call; writes {@code --ready-file} once all are
  *       subscribed, answers until {@code --stop-file} appears or {@code --hold-seconds} pass, and
- *       reports how many requests it answered.
+ *       reports how many requests it answered;
+ *   <li>{@code c2d}: the device side of cloud-to-device messages (wire §2.3): each device
+ *       subscribes to {@code devices/{id}/messages/devicebound/#} with QoS 1, PUBACKs every message
+ *       at once and checks that it is its own and in order ({@link C2dDelivery}); holds like {@code
+ *       methods}, counts the messages received inside the sender's window ({@code --window-file})
+ *       with their latency from the sender's {@code t}, and on the stop file waits for the {@code
+ *       expected=} count it names.
  * </ul>
  *
  * <p>With {@code --broker mosquitto} the same load goes to a plain MQTT broker: no hub.json, the
@@ -144,7 +150,8 @@ public final class MqttBench {
     CONNECT,
     TELEMETRY,
     REPORTED,
-    METHODS
+    METHODS,
+    C2D
   }
 
   enum Broker {
@@ -185,6 +192,8 @@ public final class MqttBench {
       Path stopFile,
       Path armedFile,
       Path startFile,
+      Path windowFile,
+      int drainSeconds,
       int window,
       int seconds,
       int warmupSeconds,
@@ -200,13 +209,16 @@ public final class MqttBench {
 
     static final String USAGE =
         """
-        usage: MqttBench --mode create|connect|telemetry|reported|methods --prefix P [options]
+        usage: MqttBench --mode create|connect|telemetry|reported|methods|c2d --prefix P [options]
           --mode M                  create: bulk-create the devices with keys from --key-seed;
                                     connect: connect, report, hold the connections;
                                     telemetry: QoS 1 PUBLISHes to devices/{id}/messages/events/;
                                     reported: reported-property PATCHes, 204 = acknowledged;
                                     methods: subscribe to direct methods, answer each with
-                                    status 200 echoing its payload, hold like connect
+                                    status 200 echoing its payload, hold like connect;
+                                    c2d: subscribe to cloud-to-device messages with QoS 1,
+                                    PUBACK each at once, count them and their latency from
+                                    the sender's t=<epoch micros> property, hold like connect
           --broker B                herd (default) or mosquitto (a plain MQTT broker over TLS)
           --hub-json PATH           herd: the hub's hub.json (host name, ports, CA, policy keys)
           --port N                  MQTT TLS port (herd: default ports.mqtt of hub.json;
@@ -234,7 +246,12 @@ public final class MqttBench {
                                     (default 60)
           --ready-file PATH         connect, methods: written (key=value) once every device is
                                     connected (methods: and subscribed)
-          --stop-file PATH          connect, methods: stop holding as soon as this file exists
+          --stop-file PATH          connect, methods, c2d: stop holding as soon as this file
+                                    exists; c2d: a line expected=N in it waits up to
+                                    --drain-seconds for N distinct messages first
+          --window-file PATH        c2d: the sender's measured window, read once it exists
+                                    (windowStartEpochMicros=, windowEndEpochMicros=)
+          --drain-seconds N         c2d: see --stop-file (default 15)
           --armed-file PATH         connect: written once the process is ready to connect
           --start-file PATH         connect: wait for this file before the first connect, so
                                     that JVM start-up stays out of a multi-process figure
@@ -304,6 +321,8 @@ public final class MqttBench {
               BenchSupport.pathArg(values, "stop-file"),
               BenchSupport.pathArg(values, "armed-file"),
               BenchSupport.pathArg(values, "start-file"),
+              BenchSupport.pathArg(values, "window-file"),
+              BenchSupport.intArg(values, "drain-seconds", 15, 0, 600),
               BenchSupport.intArg(values, "window", mode == Mode.TELEMETRY ? 16 : 1, 1, 1_000),
               BenchSupport.intArg(values, "seconds", 20, 1, 3_600),
               BenchSupport.intArg(values, "warmup-seconds", 5, 0, 600),
@@ -326,7 +345,10 @@ public final class MqttBench {
         BenchSupport.requireLoopback(a);
       }
       if (broker == Broker.MOSQUITTO) {
-        if (mode == Mode.CREATE || mode == Mode.REPORTED || mode == Mode.METHODS) {
+        if (mode == Mode.CREATE
+            || mode == Mode.REPORTED
+            || mode == Mode.METHODS
+            || mode == Mode.C2D) {
           throw new IllegalArgumentException("--broker mosquitto has no device registry or twins");
         }
         if (port == 0 || caFile == null) {
@@ -386,6 +408,54 @@ public final class MqttBench {
 
   static String telemetryTopic(String deviceId) {
     return "devices/" + deviceId + "/messages/events/";
+  }
+
+  static String cloudToDeviceFilter(String deviceId) {
+    return "devices/" + deviceId + "/messages/devicebound/#";
+  }
+
+  /**
+   * What the bench sender put in a cloud-to-device message, read from its delivery topic {@code
+   * devices/{id}/messages/devicebound/{bag}} (wire §2.3, §2.4): the message id {@code %24.mid=n}, a
+   * number the sender counts up over all devices (device {@code n % devices}, its {@code n /
+   * devices}-th message), and the application property {@code t}, the sender's clock in epoch
+   * microseconds just before it sent the request.
+   */
+  record C2dDelivery(long n, long sentMicros) {
+
+    /** Null when the topic carries no numeric message id and {@code t}. */
+    static C2dDelivery parse(String topic) {
+      int bag = topic.indexOf("/messages/devicebound/");
+      if (!topic.startsWith("devices/") || bag < 0) {
+        return null;
+      }
+      long n = -1;
+      long t = -1;
+      for (String pair : topic.substring(bag + "/messages/devicebound/".length()).split("&")) {
+        if (pair.startsWith("%24.mid=")) {
+          n = parseLong(pair.substring(8));
+        } else if (pair.startsWith("$.mid=")) {
+          n = parseLong(pair.substring(6));
+        } else if (pair.startsWith("t=")) {
+          t = parseLong(pair.substring(2));
+        }
+      }
+      return n < 0 || t < 0 ? null : new C2dDelivery(n, t);
+    }
+
+    private static long parseLong(String s) {
+      try {
+        return Long.parseLong(s);
+      } catch (NumberFormatException e) {
+        return -1;
+      }
+    }
+  }
+
+  /** The wall clock in microseconds since the epoch, comparable between processes. */
+  static long epochMicros() {
+    java.time.Instant now = java.time.Instant.now();
+    return now.getEpochSecond() * 1_000_000 + now.getNano() / 1_000;
   }
 
   /** A direct-method request topic {@code $iothub/methods/POST/{name}/?$rid={rid}} (wire §2.6). */
@@ -580,6 +650,30 @@ public final class MqttBench {
         (clients, token) -> true);
   }
 
+  /** c2d figures of one event loop, or merged; touched on its loop only. */
+  static final class C2dFigures {
+    final Histogram latencyMicros = new Histogram(3);
+    final Figures malformed = new Figures();
+    long received;
+    long duplicates;
+    long outOfOrder;
+    long inWindow;
+
+    /** Messages received once each, well-formed. */
+    long distinct() {
+      return received - duplicates - malformed.failed;
+    }
+
+    void add(C2dFigures other) {
+      latencyMicros.add(other.latencyMicros);
+      malformed.merge(other.malformed);
+      received += other.received;
+      duplicates += other.duplicates;
+      outOfOrder += other.outOfOrder;
+      inWindow += other.inWindow;
+    }
+  }
+
   /**
    * Figures of one step on one event loop: successes with their latencies in microseconds, failures
    * by reason, and the time span; merged across event loops.
@@ -646,6 +740,9 @@ public final class MqttBench {
     private final long deadlineNanos;
     private final long expiry;
     private final Map<String, String> results = new LinkedHashMap<>();
+    // c2d: the sender's measured window in epoch microseconds, once its file was read
+    private volatile long windowStartMicros = Long.MAX_VALUE;
+    private volatile long windowEndMicros = Long.MAX_VALUE;
     private final AtomicBoolean abort = new AtomicBoolean();
     private final AtomicLong connectFailures = new AtomicLong();
     private final List<Loop> loops = new ArrayList<>();
@@ -733,7 +830,8 @@ public final class MqttBench {
               ? "(kernel's choice)"
               : String.join(",", o.sourceAddresses()));
       switch (o.mode()) {
-        case CONNECT, METHODS -> out.printf(Locale.ROOT, ", hold at most %d s%n", o.holdSeconds());
+        case CONNECT, METHODS, C2D ->
+            out.printf(Locale.ROOT, ", hold at most %d s%n", o.holdSeconds());
         case TELEMETRY ->
             out.printf(
                 Locale.ROOT,
@@ -871,7 +969,7 @@ public final class MqttBench {
       boolean ok =
           switch (o.mode()) {
             case CONNECT -> holdStep(connect);
-            case METHODS -> subscribeStep() && holdStep(connect);
+            case METHODS, C2D -> subscribeStep() && holdStep(connect);
             case TELEMETRY -> loadStep("telemetry", "messages", "PUBACKs");
             case REPORTED ->
                 subscribeStep() && loadStep("reported", "patches", "204 responses") && verifyStep();
@@ -931,7 +1029,7 @@ public final class MqttBench {
                 + results.get("connect.lastEpochMs")
                 + "\nperSecond="
                 + results.get("connect.perSecond")
-                + (o.mode() == Mode.METHODS
+                + (o.mode() == Mode.METHODS || o.mode() == Mode.C2D
                     ? "\nsubscribed=" + results.get("subscribe.devices")
                     : "")
                 + "\n");
@@ -941,6 +1039,7 @@ public final class MqttBench {
               + connect.ok
               + " devices connected"
               + (o.mode() == Mode.METHODS ? " and subscribed to direct methods" : "")
+              + (o.mode() == Mode.C2D ? " and subscribed to cloud-to-device messages" : "")
               + "; holding");
       out.flush();
       long start = System.nanoTime();
@@ -949,6 +1048,9 @@ public final class MqttBench {
       end = Math.min(end, deadlineNanos - TimeUnit.SECONDS.toNanos(15));
       boolean stopped = false;
       while (System.nanoTime() < end) {
+        if (o.mode() == Mode.C2D && windowEndMicros == Long.MAX_VALUE) {
+          readWindowFile();
+        }
         if (o.stopFile() != null && Files.exists(o.stopFile())) {
           stopped = true;
           break;
@@ -966,6 +1068,9 @@ public final class MqttBench {
       printReasons("lost", drops);
       results.put("hold.seconds", fmt(held));
       results.put("hold.lost", Long.toString(drops.failed));
+      if (o.mode() == Mode.C2D) {
+        return c2dStep(stopped) && drops.failed == 0;
+      }
       if (o.mode() != Mode.METHODS) {
         return drops.failed == 0;
       }
@@ -982,7 +1087,114 @@ public final class MqttBench {
     }
 
     private String subscriptionFilter() {
-      return o.mode() == Mode.METHODS ? METHOD_REQUEST_FILTER : TWIN_RESPONSE_FILTER;
+      return switch (o.mode()) {
+        case METHODS -> METHOD_REQUEST_FILTER;
+        case C2D -> cloudToDeviceFilter("{id}");
+        default -> TWIN_RESPONSE_FILTER;
+      };
+    }
+
+    /** c2d: reads the sender's measured window once its file exists. */
+    private void readWindowFile() {
+      if (o.windowFile() == null || !Files.exists(o.windowFile())) {
+        return;
+      }
+      Map<String, String> kv = readProperties(o.windowFile());
+      String start = kv.get("windowStartEpochMicros");
+      String end = kv.get("windowEndEpochMicros");
+      if (start != null && end != null) {
+        windowStartMicros = Long.parseLong(start);
+        windowEndMicros = Long.parseLong(end);
+      }
+    }
+
+    private static Map<String, String> readProperties(Path file) {
+      Map<String, String> kv = new LinkedHashMap<>();
+      try {
+        for (String line : Files.readAllLines(file)) {
+          int eq = line.indexOf('=');
+          if (eq > 0) {
+            kv.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
+          }
+        }
+      } catch (IOException e) {
+        // Not written completely yet: read again on the next poll.
+      }
+      return kv;
+    }
+
+    /**
+     * c2d: waits up to --drain-seconds for the {@code expected=} count of the stop file, then
+     * reports messages received (distinct, duplicates, out of order), those received in the
+     * sender's window with their latencies from the sender's {@code t}.
+     */
+    private boolean c2dStep(boolean stopped) throws TimeoutException {
+      long expected = -1;
+      if (stopped) {
+        String e = readProperties(o.stopFile()).get("expected");
+        expected = e == null ? -1 : Long.parseLong(e);
+      }
+      long drainStart = System.nanoTime();
+      long drainEnd =
+          Math.min(
+              drainStart + TimeUnit.SECONDS.toNanos(o.drainSeconds()),
+              deadlineNanos - TimeUnit.SECONDS.toNanos(15));
+      C2dFigures f = mergeC2d();
+      while (expected >= 0 && f.distinct() < expected && System.nanoTime() < drainEnd) {
+        BenchSupport.sleepUntil(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100));
+        f = mergeC2d();
+      }
+      double drained = (System.nanoTime() - drainStart) / 1e9;
+      long missing = expected < 0 ? 0 : Math.max(0, expected - f.distinct());
+      double windowSeconds =
+          windowEndMicros == Long.MAX_VALUE ? 0 : (windowEndMicros - windowStartMicros) / 1e6;
+      double perSecond = windowSeconds > 0 ? f.inWindow / windowSeconds : 0;
+      out.printf(
+          Locale.ROOT,
+          "c2d       : %d messages received (%d distinct, %d duplicates, %d out of order,"
+              + " %d malformed); expected %s, missing %d after %.1f s of drain%n",
+          f.received,
+          f.distinct(),
+          f.duplicates,
+          f.outOfOrder,
+          f.malformed.failed,
+          expected < 0 ? "(not told)" : Long.toString(expected),
+          missing,
+          drained);
+      out.printf(
+          Locale.ROOT,
+          "            in the sender's %.1f s window: %d received, %.0f/s; latency from the"
+              + " sender's t: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms%n",
+          windowSeconds,
+          f.inWindow,
+          perSecond,
+          f.latencyMicros.getValueAtPercentile(50) / 1e3,
+          f.latencyMicros.getValueAtPercentile(99) / 1e3,
+          f.latencyMicros.getValueAtPercentile(99.9) / 1e3,
+          f.latencyMicros.getMaxValue() / 1e3);
+      printReasons("error", f.malformed);
+      results.put("c2d.received", Long.toString(f.received));
+      results.put("c2d.distinct", Long.toString(f.distinct()));
+      results.put("c2d.duplicates", Long.toString(f.duplicates));
+      results.put("c2d.outOfOrder", Long.toString(f.outOfOrder));
+      results.put("c2d.malformed", Long.toString(f.malformed.failed));
+      results.put("c2d.expected", Long.toString(expected));
+      results.put("c2d.missing", Long.toString(missing));
+      results.put("c2d.drainSeconds", fmt(drained));
+      results.put("c2d.windowReceived", Long.toString(f.inWindow));
+      results.put("c2d.windowSeconds", fmt(windowSeconds));
+      results.put("c2d.perSecond", fmt(perSecond));
+      BenchSupport.putPercentiles(results, "c2d.p", f.latencyMicros, 50, 90, 99, 99.9);
+      results.put("c2d.maxMs", fmt(f.latencyMicros.getMaxValue() / 1e3));
+      return missing == 0 && f.outOfOrder == 0 && f.malformed.failed == 0;
+    }
+
+    private C2dFigures mergeC2d() throws TimeoutException {
+      C2dFigures total = new C2dFigures();
+      for (Future<C2dFigures> part : each(Loop::c2d)) {
+        total.add(await(part));
+      }
+      return total;
     }
 
     private boolean subscribeStep() throws TimeoutException {
@@ -1089,8 +1301,8 @@ public final class MqttBench {
       return total / loops.size() + (i < total % loops.size() ? 1 : 0);
     }
 
-    private List<Future<Figures>> each(Function<Loop, Future<Figures>> step) {
-      List<Future<Figures>> parts = new ArrayList<>();
+    private <T> List<Future<T>> each(Function<Loop, Future<T>> step) {
+      List<Future<T>> parts = new ArrayList<>();
       for (Loop l : loops) {
         parts.add(step.apply(l));
       }
@@ -1154,6 +1366,8 @@ public final class MqttBench {
       private final Figures drops = new Figures();
       // methods mode: requests answered (ok) and malformed ones (failed)
       private final Figures methods = new Figures();
+      // c2d mode
+      private final C2dFigures c2d = new C2dFigures();
       private long ridSeq;
       // connect step
       private Figures connectFigures;
@@ -1251,6 +1465,18 @@ public final class MqttBench {
       Future<Figures> methods() {
         Promise<Figures> p = Promise.promise();
         return onLoop(p, () -> p.complete(methods));
+      }
+
+      /** A copy of this loop's c2d figures, taken on the loop. */
+      Future<C2dFigures> c2d() {
+        Promise<C2dFigures> p = Promise.promise();
+        return onLoop(
+            p,
+            () -> {
+              C2dFigures copy = new C2dFigures();
+              copy.add(c2d);
+              p.complete(copy);
+            });
       }
 
       // ---- subscribe and verify: one request per connection, answered once
@@ -1424,6 +1650,7 @@ public final class MqttBench {
         int inFlight;
         long seq;
         long lastAckedSeq;
+        long lastC2dSeq = -1;
         // subscribe / verify
         long pendingStart;
         String pendingRid;
@@ -1578,7 +1805,12 @@ public final class MqttBench {
                   MqttMessageIdVariableHeader.from(1),
                   new MqttSubscribePayload(
                       List.of(
-                          new MqttTopicSubscription(subscriptionFilter(), MqttQoS.AT_MOST_ONCE)))));
+                          o.mode() == Mode.C2D
+                              // QoS 1: the hub completes a message on its PUBACK.
+                              ? new MqttTopicSubscription(
+                                  cloudToDeviceFilter(id), MqttQoS.AT_LEAST_ONCE)
+                              : new MqttTopicSubscription(
+                                  subscriptionFilter(), MqttQoS.AT_MOST_ONCE)))));
         }
 
         private void onSuback(MqttSubAckMessage m) {
@@ -1704,6 +1936,10 @@ public final class MqttBench {
             answerMethod(topic, m);
             return;
           }
+          if (o.mode() == Mode.C2D) {
+            receiveC2d(topic, m);
+            return;
+          }
           TwinResponse r = TwinResponse.parse(topic);
           if (r == null) {
             if (loadFigures != null) {
@@ -1735,6 +1971,43 @@ public final class MqttBench {
             answered(this, slot, null);
           } else {
             answered(this, slot, "status " + r.status());
+          }
+        }
+
+        /**
+         * PUBACKs a cloud-to-device message at once, then counts it: its latency from the sender's
+         * {@code t} when it arrived inside the sender's window, and whether it came in order.
+         */
+        private void receiveC2d(String topic, MqttPublishMessage m) {
+          long now = epochMicros();
+          int packetId = m.variableHeader().packetId();
+          if (packetId > 0) {
+            socket.writeMessage(
+                new MqttMessage(
+                    new MqttFixedHeader(
+                        MqttMessageType.PUBACK, false, MqttQoS.AT_MOST_ONCE, false, 0),
+                    MqttMessageIdVariableHeader.from(packetId)));
+          }
+          c2d.received++;
+          C2dDelivery d = C2dDelivery.parse(topic);
+          if (d == null) {
+            c2d.malformed.fail("no numeric message id and t: " + topic);
+            return;
+          }
+          if (d.n() % o.devices() != device) {
+            c2d.malformed.fail("message for another device: " + topic);
+            return;
+          }
+          long seq = d.n() / o.devices();
+          if (seq == lastC2dSeq) {
+            c2d.duplicates++;
+          } else if (seq < lastC2dSeq) {
+            c2d.outOfOrder++;
+          }
+          lastC2dSeq = Math.max(lastC2dSeq, seq);
+          if (now >= windowStartMicros && now <= windowEndMicros) {
+            c2d.inWindow++;
+            c2d.latencyMicros.recordValue(Math.max(0, now - d.sentMicros()));
           }
         }
 

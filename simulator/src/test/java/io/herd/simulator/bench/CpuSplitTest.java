@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.herd.simulator.bench.CpuSplit.MachineTicks;
 import io.herd.simulator.bench.CpuSplit.Reading;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -47,9 +48,13 @@ class CpuSplitTest {
 
   @Test
   void parsesWatchedPids() {
-    assertThat(CpuSplit.parsePids("hub=12,devices=34"))
-        .containsExactly(Map.entry("hub", 12L), Map.entry("devices", 34L));
-    assertThat(CpuSplit.parsePids("me=self")).containsEntry("me", ProcessHandle.current().pid());
+    assertThat(CpuSplit.parsePids("hub=12,devices=34,postgres=5+6"))
+        .containsExactly(
+            Map.entry("hub", List.of(12L)),
+            Map.entry("devices", List.of(34L)),
+            Map.entry("postgres", List.of(5L, 6L)));
+    assertThat(CpuSplit.parsePids("me=self"))
+        .containsEntry("me", List.of(ProcessHandle.current().pid()));
     assertThat(CpuSplit.parsePids("")).isEmpty();
     assertThatThrownBy(() -> CpuSplit.parsePids("hub"))
         .isInstanceOf(IllegalArgumentException.class);

@@ -74,19 +74,41 @@ public final class PgCloudToDeviceStore implements CloudToDeviceStore {
   @Override
   public Future<Void> apply(List<QueueChange> changes) {
     List<Function<SqlClient, Future<?>>> steps = new ArrayList<>();
-    // Consecutive changes of one kind become one batched statement; kinds keep their order.
-    int i = 0;
-    while (i < changes.size()) {
-      Class<?> kind = changes.get(i).getClass();
-      String sql = sqlOf(changes.get(i));
-      List<Tuple> args = new ArrayList<>();
-      while (i < changes.size() && changes.get(i).getClass() == kind) {
-        args.add(argsOf(changes.get(i)));
-        i++;
-      }
-      steps.add(c -> c.preparedQuery(sql).executeBatch(args));
+    // Between purges, changes are grouped by kind into one batched statement each: inserts, then
+    // delivery attempts, then removals, then feedback. Arriving interleaved (new messages and
+    // PUBACK completions), they would otherwise cost a round trip per run of one kind. The order
+    // is safe: a message is inserted before anything else touches it, and an attempt or a removal
+    // of a removed row does nothing. A purge keeps its place, so it never takes a later insert.
+    List<List<Tuple>> groups = new ArrayList<>();
+    for (int k = 0; k < GROUP_ORDER.size(); k++) {
+      groups.add(new ArrayList<>());
     }
+    for (QueueChange c : changes) {
+      if (c instanceof QueueChange.Purge) {
+        flush(groups, steps);
+        Tuple args = argsOf(c);
+        steps.add(client -> client.preparedQuery(PURGE).execute(args));
+      } else {
+        groups.get(GROUP_ORDER.indexOf(sqlOf(c))).add(argsOf(c));
+      }
+    }
+    flush(groups, steps);
     return Statements.atomically(pool, steps);
+  }
+
+  /** The statements of one segment between purges, in the order they run. */
+  private static final List<String> GROUP_ORDER = List.of(INSERT, ATTEMPT, REMOVE, ADD_FEEDBACK);
+
+  private static void flush(List<List<Tuple>> groups, List<Function<SqlClient, Future<?>>> steps) {
+    for (int k = 0; k < groups.size(); k++) {
+      List<Tuple> args = groups.get(k);
+      if (!args.isEmpty()) {
+        String sql = GROUP_ORDER.get(k);
+        List<Tuple> batch = List.copyOf(args);
+        steps.add(c -> c.preparedQuery(sql).executeBatch(batch));
+        args.clear();
+      }
+    }
   }
 
   @Override

@@ -189,4 +189,25 @@ class PgCloudToDeviceStoreIT {
     Future.await(new PgCloudToDeviceStore(pool).loadAll(loaded::add));
     assertThat(loaded).hasSize(total - PER_DEVICE);
   }
+
+  @Test
+  void aPurgeBetweenTwoEnqueuesKeepsTheLaterMessage() {
+    CloudToDeviceQueues queues = queues(new Offline());
+    // Sent without waiting, so that the purge and the later enqueue share a group commit.
+    Future<?> first = queues.enqueue("pd", message("first"));
+    Future<?> purge = queues.purge("pd");
+    Future<?> second = queues.enqueue("pd", message("second"));
+    Future.await(Future.all(first, purge, second));
+    // Counts are published a moment after the commit.
+    org.awaitility.Awaitility.await().until(() -> queues.pending("pd") == 1);
+    CloudToDeviceQueues reopened = queues(new Offline());
+    org.awaitility.Awaitility.await()
+        .during(java.time.Duration.ofMillis(300))
+        .until(() -> reopened.pending("pd") == 1);
+  }
+
+  private static OutgoingMessage message(String id) {
+    return new OutgoingMessage(
+        id, null, AckMode.NONE, null, null, null, Map.of(), id.getBytes(StandardCharsets.UTF_8));
+  }
 }

@@ -14,6 +14,11 @@ public final class TwinArray {
     this.items = items;
   }
 
+  /** An array of the given elements (String, Long, Double, Boolean, null, TwinNode, TwinArray). */
+  public static TwinArray of(Object... items) {
+    return new TwinArray(items.clone());
+  }
+
   public int size() {
     return items.length;
   }

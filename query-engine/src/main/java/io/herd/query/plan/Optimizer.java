@@ -108,6 +108,15 @@ public final class Optimizer {
         return new Expr.Literal(!l.and(), l.offset());
       }
     }
+    // true AND x is x (false OR x is x) when x can only be true, false or undefined
+    if (flat.stream().allMatch(x -> x instanceof Expr.Literal || isBooleanValued(x))
+        && flat.stream().anyMatch(x -> !(x instanceof Expr.Literal))) {
+      flat.removeIf(
+          x -> x instanceof Expr.Literal lit && Boolean.valueOf(l.and()).equals(lit.value()));
+      if (flat.size() == 1) {
+        return flat.get(0);
+      }
+    }
     if (flat.stream().allMatch(x -> x instanceof Expr.Literal)) {
       return new Expr.Literal(
           Values.logical(l.and(), flat.stream().map(x -> ((Expr.Literal) x).value()).toArray()),
@@ -115,6 +124,23 @@ public final class Optimizer {
     }
     flat.sort(Comparator.comparingInt(Optimizer::cost));
     return new Expr.Logical(l.and(), flat, l.offset());
+  }
+
+  /** Whether an expression always yields true, false or undefined. */
+  static boolean isBooleanValued(Expr e) {
+    if (e instanceof Expr.Binary b) {
+      return b.op().isComparison();
+    }
+    if (e instanceof Expr.Call c) {
+      return c.name().startsWith("IS_")
+          || c.name().equals("STARTSWITH")
+          || c.name().equals("ENDSWITH")
+          || c.name().equals("CONTAINS")
+          || c.name().equals("ARRAY_CONTAINS");
+    }
+    return e instanceof Expr.In
+        || e instanceof Expr.Logical
+        || (e instanceof Expr.Unary u && u.op() == Expr.UnaryOp.NOT);
   }
 
   /** A rough per-row cost: identity fields are cheapest, deep paths and functions dearer. */

@@ -77,7 +77,7 @@ public final class Parser {
     if (accept(TokenType.TOP)) {
       Token n = peek();
       if (n.type() != TokenType.NUMBER || !n.text().chars().allMatch(Character::isDigit)) {
-        throw error("a whole number after TOP");
+        throw error("a whole number");
       }
       pos++;
       try {
@@ -105,7 +105,7 @@ public final class Parser {
     }
     List<Expr> groupBy = new ArrayList<>();
     if (accept(TokenType.GROUP)) {
-      expect(TokenType.BY, "BY after GROUP");
+      expect(TokenType.BY, "BY");
       do {
         groupBy.add(expr());
       } while (accept(TokenType.COMMA));
@@ -122,7 +122,7 @@ public final class Parser {
   private Query.Source source() {
     Token t = peek();
     if (t.type() != TokenType.IDENT || !t.text().equalsIgnoreCase("devices")) {
-      throw error("devices, devices.modules or devices.jobs after FROM");
+      throw error("devices, devices.modules or devices.jobs");
     }
     pos++;
     if (!accept(TokenType.DOT)) {
@@ -138,7 +138,7 @@ public final class Parser {
       pos++;
       return Query.Source.JOBS;
     }
-    throw error("modules or jobs after 'devices.'");
+    throw error("modules or jobs");
   }
 
   private Expr expr() {
@@ -301,7 +301,7 @@ public final class Parser {
               pos++;
               segments.add(s.text());
             } else {
-              throw error("a property name after '.'");
+              throw error("a property name");
             }
           }
           return new Expr.Path(segments, t.offset());

@@ -146,21 +146,29 @@ public final class Parser {
   }
 
   private Expr or() {
-    Expr left = and();
-    while (peek().type() == TokenType.OR) {
-      pos++;
-      left = new Expr.Logical(false, List.of(left, and()), left.offset());
+    Expr first = and();
+    if (peek().type() != TokenType.OR) {
+      return first;
     }
-    return left;
+    List<Expr> operands = new ArrayList<>();
+    operands.add(first);
+    while (accept(TokenType.OR)) {
+      operands.add(and());
+    }
+    return new Expr.Logical(false, operands, first.offset());
   }
 
   private Expr and() {
-    Expr left = not();
-    while (peek().type() == TokenType.AND) {
-      pos++;
-      left = new Expr.Logical(true, List.of(left, not()), left.offset());
+    Expr first = not();
+    if (peek().type() != TokenType.AND) {
+      return first;
     }
-    return left;
+    List<Expr> operands = new ArrayList<>();
+    operands.add(first);
+    while (accept(TokenType.AND)) {
+      operands.add(not());
+    }
+    return new Expr.Logical(true, operands, first.offset());
   }
 
   private Expr not() {

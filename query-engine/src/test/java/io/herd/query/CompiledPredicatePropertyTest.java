@@ -25,9 +25,9 @@ import net.jqwik.api.Provide;
  */
 class CompiledPredicatePropertyTest {
   private static final String[] KEYS = {"a", "b", "c"};
-  private static final String[] STRINGS = {"x", "xy", "Y", "", "it's"};
+  private static final String[] STRINGS = {"x", "X", "xy", "y", "", "it's"};
   private static final Object[] CONSTANTS = {
-    0L, 1L, -2L, 3L, 0.5, -1.5, 2.0, "x", "xy", "Y", "", "it's", true, false, Expr.Null.NULL
+    0L, 1L, -2L, 3L, 0.5, -1.5, 2.0, "x", "X", "xy", "y", "", "it's", true, false, Expr.Null.NULL
   };
 
   @Provide
@@ -55,13 +55,66 @@ class CompiledPredicatePropertyTest {
         });
   }
 
-  @Property(tries = 1000)
+  @Property(tries = 3000)
   void compiledPredicateAgreesWithNaiveInterpreter(
       @ForAll("conditions") Expr condition, @ForAll("fleets") List<Twin> fleet) {
     CompiledQuery q = QueryEngine.compile("SELECT * FROM devices WHERE " + condition);
     for (Twin t : fleet) {
       assertThat(q.where().test(t))
           .as("%s on %s/%s (plan %s)", condition, t.tags(), t.reported(), q.explain())
+          .isEqualTo(NaiveInterpreter.matches(condition, t));
+    }
+  }
+
+  /** Dense in one shape: a path against a constant, on twins whose values are all primitive. */
+  @Provide
+  Arbitrary<Expr> comparisons() {
+    return Arbitraries.randomValue(
+        r -> {
+          Expr path = new Expr.Path(List.of("tags", pick(r, KEYS)), 0);
+          Expr constant = new Expr.Literal(CONSTANTS[r.nextInt(CONSTANTS.length)], 0);
+          BinaryOp op = BinaryOp.values()[r.nextInt(6)];
+          return r.nextBoolean()
+              ? new Expr.Binary(op, path, constant, 0)
+              : new Expr.Binary(op, constant, path, 0);
+        });
+  }
+
+  @Provide
+  Arbitrary<List<Twin>> flatFleets() {
+    return Arbitraries.randomValue(
+        r -> {
+          List<Twin> fleet = new ArrayList<>();
+          for (int i = 0; i < 6; i++) {
+            TwinNode.Builder b = new TwinNode.Builder(false);
+            for (String k : KEYS) {
+              if (r.nextInt(5) > 0) {
+                b.put(
+                    k,
+                    r.nextBoolean() ? CONSTANTS[r.nextInt(CONSTANTS.length - 1)] : value(r, 0),
+                    1,
+                    0);
+              }
+            }
+            fleet.add(
+                TestTwins.twin(
+                    TwinKey.device("d" + i),
+                    b.build(),
+                    TwinNode.EMPTY,
+                    TwinNode.EMPTY,
+                    TestTwins.identity("enabled", "Connected", null, false)));
+          }
+          return fleet;
+        });
+  }
+
+  @Property(tries = 2000)
+  void specialisedComparisonsAgreeWithNaiveInterpreter(
+      @ForAll("comparisons") Expr condition, @ForAll("flatFleets") List<Twin> fleet) {
+    CompiledQuery q = QueryEngine.compile("SELECT * FROM devices WHERE " + condition);
+    for (Twin t : fleet) {
+      assertThat(q.where().test(t))
+          .as("%s on %s", condition, t.tags())
           .isEqualTo(NaiveInterpreter.matches(condition, t));
     }
   }
@@ -142,9 +195,9 @@ class CompiledPredicatePropertyTest {
 
   /** A value expression: path, constant, arithmetic or a value function. */
   private static Expr value(Random r, int depth, boolean allowConstant) {
-    int k = r.nextInt(depth > 0 ? 6 : 2);
+    int k = r.nextInt(depth > 0 ? 8 : 2);
     return switch (k) {
-      case 0 -> path(r);
+      case 0, 6, 7 -> path(r);
       case 1 -> allowConstant ? constant(r) : path(r);
       case 2 ->
           new Expr.Binary(

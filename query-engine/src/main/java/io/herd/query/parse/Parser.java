@@ -146,29 +146,25 @@ public final class Parser {
   }
 
   private Expr or() {
-    Expr first = and();
-    if (peek().type() != TokenType.OR) {
-      return first;
-    }
-    List<Expr> operands = new ArrayList<>();
-    operands.add(first);
-    while (accept(TokenType.OR)) {
-      operands.add(and());
-    }
-    return new Expr.Logical(false, operands, first.offset());
+    return chain(TokenType.OR, this::and);
   }
 
   private Expr and() {
-    Expr first = not();
-    if (peek().type() != TokenType.AND) {
+    return chain(TokenType.AND, this::not);
+  }
+
+  /** {@code operand { op operand }} as one n-ary AND/OR node, or the single operand. */
+  private Expr chain(TokenType op, java.util.function.Supplier<Expr> operand) {
+    Expr first = operand.get();
+    if (peek().type() != op) {
       return first;
     }
     List<Expr> operands = new ArrayList<>();
     operands.add(first);
-    while (accept(TokenType.AND)) {
-      operands.add(not());
+    while (accept(op)) {
+      operands.add(operand.get());
     }
-    return new Expr.Logical(true, operands, first.offset());
+    return new Expr.Logical(op == TokenType.AND, operands, first.offset());
   }
 
   private Expr not() {

@@ -1,0 +1,2 @@
+/** Lexer: query text to tokens with offsets. */
+package io.herd.query.lex;

@@ -128,6 +128,41 @@ public final class ServiceApi {
             });
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
 
+    QueryApi queries = new QueryApi(vertx, twins);
+    router
+        .post("/devices/query")
+        .handler(
+            ctx -> {
+              try {
+                Principal principal = ctx.get(PRINCIPAL);
+                principal.require(Permission.REGISTRY_READ);
+                queries
+                    .query(
+                        ctx.body().buffer(),
+                        ctx.request().getHeader("x-ms-max-item-count"),
+                        ctx.request().getHeader("x-ms-continuation"))
+                    .onComplete(
+                        ar -> {
+                          if (ar.failed()) {
+                            fail(ctx, ar.cause());
+                            return;
+                          }
+                          QueryApi.Page page = ar.result();
+                          var response =
+                              ctx.response().putHeader("x-ms-item-type", page.itemType());
+                          // The SDKs stop paging when the header is absent, never send it empty.
+                          if (page.continuation() != null) {
+                            response.putHeader("x-ms-continuation", page.continuation());
+                          }
+                          response
+                              .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+                              .end(page.rows().toBuffer());
+                        });
+              } catch (RuntimeException e) {
+                fail(ctx, e);
+              }
+            });
+
     on(router, HttpMethod.GET, "/devices", Permission.REGISTRY_READ, this::listDevices);
     on(router, HttpMethod.POST, "/devices", Permission.REGISTRY_WRITE, this::bulk);
     on(router, HttpMethod.GET, "/devices/:id", Permission.REGISTRY_READ, this::getDevice);

@@ -177,6 +177,21 @@ class AzureServiceSdkCompatIT {
     assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isZero();
   }
 
+  @Test
+  void queriesPageAsTheServiceSdkExpects() {
+    NodeSdk.assumeAvailable();
+    NodeSdk sdk = NodeSdk.installed();
+    String owner = hub.policies().find("iothubowner").orElseThrow().connectionString("localhost");
+    NodeSdk.Result r =
+        sdk.run(
+            sdk.script("query-compat.js"),
+            Map.of("HERD_SERVICE_CS", owner, "NODE_EXTRA_CA_CERTS", hub.caFile().toString()),
+            Duration.ofMinutes(3));
+    assertThat(r.stdout()).doesNotContain("not ok");
+    assertThat(r.stdout()).containsPattern("(?m)^\\d+ passed, 0 failed$");
+    assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isZero();
+  }
+
   private static String deviceConnectionString(String id) throws Exception {
     var device =
         hub.registry()

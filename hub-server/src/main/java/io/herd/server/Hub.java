@@ -19,6 +19,7 @@ import io.herd.registry.pg.PgCertificateStore;
 import io.herd.registry.pg.PgIdentityStore;
 import io.herd.registry.pg.PgPolicyStore;
 import io.herd.registry.pg.RegistrySchema;
+import io.herd.server.api.QueryIndexes;
 import io.herd.server.api.ServiceApi;
 import io.herd.server.c2d.CloudToDeviceConfig;
 import io.herd.server.c2d.CloudToDeviceQueues;
@@ -94,6 +95,7 @@ public final class Hub implements AutoCloseable {
   private Pool pool;
   private DeviceRegistry registry;
   private TwinStore twins;
+  private QueryIndexes queryIndexes;
   private AccessPolicies policies;
   private CertificateAuthorities certificateAuthorities;
   private X509Authenticator x509Authenticator;
@@ -194,6 +196,8 @@ public final class Hub implements AutoCloseable {
         twins.size(),
         (System.nanoTime() - tLoad) / 1_000_000);
     TwinIdentities.follow(registry, twins);
+    queryIndexes = new QueryIndexes(vertx, twins);
+    Future.await(queryIndexes.createAll(config.queryIndexes()));
     Gauge.builder("herd_twins", twins, TwinStore::size)
         .description("Twins held in memory")
         .register(metrics);
@@ -254,7 +258,8 @@ public final class Hub implements AutoCloseable {
             authenticator,
             events,
             sessions,
-            cloudToDevice);
+            cloudToDevice,
+            queryIndexes);
     var scrape = PrometheusScrapingHandler.create(metrics);
 
     httpsPort = choosePort(config.httpsPort(), config.fallbackHttpsPort());

@@ -1,7 +1,10 @@
 package io.herd.server;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -15,6 +18,7 @@ import java.util.Map;
  * @param bindHost address the listeners bind to
  * @param fallbackHttpsPort used when the HTTPS port needs privileges the process lacks
  * @param devices limits of the device endpoints
+ * @param queryIndexes twin paths to index for queries at start-up ({@code tags.site}, ...)
  */
 public record HubConfig(
     Path dataDir,
@@ -27,7 +31,36 @@ public record HubConfig(
     Path tlsKey,
     String bindHost,
     int fallbackHttpsPort,
-    DeviceLimits devices) {
+    DeviceLimits devices,
+    List<String> queryIndexes) {
+
+  /** Settings without query indexes. */
+  public HubConfig(
+      Path dataDir,
+      String hostName,
+      int httpsPort,
+      int mqttPort,
+      int amqpPort,
+      String pgUrl,
+      Path tlsCert,
+      Path tlsKey,
+      String bindHost,
+      int fallbackHttpsPort,
+      DeviceLimits devices) {
+    this(
+        dataDir,
+        hostName,
+        httpsPort,
+        mqttPort,
+        amqpPort,
+        pgUrl,
+        tlsCert,
+        tlsKey,
+        bindHost,
+        fallbackHttpsPort,
+        devices,
+        List.of());
+  }
 
   /**
    * Device endpoint settings.
@@ -89,7 +122,8 @@ public record HubConfig(
           Map.entry("mqttMaxInflight", "HERD_MQTT_MAX_INFLIGHT"),
           Map.entry("maxConnections", "HERD_MAX_CONNECTIONS"),
           Map.entry("deviceMessageRate", "HERD_DEVICE_MESSAGE_RATE"),
-          Map.entry("c2dMaxQueueDepth", "HERD_C2D_MAX_QUEUE_DEPTH"));
+          Map.entry("c2dMaxQueueDepth", "HERD_C2D_MAX_QUEUE_DEPTH"),
+          Map.entry("queryIndexes", "HERD_QUERY_INDEXES"));
 
   public HubConfig {
     if (hostName == null || hostName.isBlank() || hostName.contains("/")) {
@@ -106,6 +140,10 @@ public record HubConfig(
     }
     if (devices == null) {
       devices = DeviceLimits.defaults();
+    }
+    queryIndexes = queryIndexes == null ? List.of() : List.copyOf(queryIndexes);
+    for (String path : queryIndexes) {
+      io.herd.query.index.TwinIndex.canonicalPath(path); // throws IllegalArgumentException
     }
   }
 
@@ -136,7 +174,25 @@ public record HubConfig(
             intOf(j, "mqttMaxInflight", 64),
             intOf(j, "maxConnections", 100_000),
             intOf(j, "deviceMessageRate", 0),
-            intOf(j, "c2dMaxQueueDepth", 50)));
+            intOf(j, "c2dMaxQueueDepth", 50)),
+        listOf(j, "queryIndexes"));
+  }
+
+  /** A list setting: a JSON array or a comma-separated string (as flags and env vars give it). */
+  private static List<String> listOf(JsonObject j, String key) {
+    Object v = j.getValue(key);
+    if (v == null) {
+      return List.of();
+    }
+    List<String> out = new ArrayList<>();
+    Iterable<?> items = v instanceof JsonArray a ? a : List.of(v.toString().split(","));
+    for (Object item : items) {
+      String s = String.valueOf(item).strip();
+      if (!s.isEmpty()) {
+        out.add(s);
+      }
+    }
+    return out;
   }
 
   private static int intOf(JsonObject j, String key, int dflt) {

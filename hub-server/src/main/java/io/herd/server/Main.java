@@ -123,6 +123,13 @@ public final class Main implements Callable<Integer> {
             "Cloud-to-device messages pending per device, default 50 (HERD_C2D_MAX_QUEUE_DEPTH)")
     Integer c2dMaxQueueDepth;
 
+    @Option(
+        names = "--query-indexes",
+        description =
+            "Twin paths to index for queries, comma-separated, e.g. tags.site,properties.reported.fw"
+                + " (HERD_QUERY_INDEXES)")
+    String queryIndexes;
+
     @Override
     public Integer call() throws Exception {
       HubConfig config;
@@ -187,6 +194,7 @@ public final class Main implements Callable<Integer> {
       putIf(s, "maxConnections", maxConnections);
       putIf(s, "deviceMessageRate", deviceMessageRate);
       putIf(s, "c2dMaxQueueDepth", c2dMaxQueueDepth);
+      putIf(s, "queryIndexes", queryIndexes);
       return s;
     }
 

@@ -9,8 +9,10 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -159,5 +161,158 @@ class QueryApiIT {
     assertThat(t.bodyAsString()).contains("x-ms-continuation");
     HttpResponse<Buffer> s = query("SELECT * FROM devices", 0, null);
     assertThat(s.statusCode()).isEqualTo(400);
+  }
+
+  // Query indexes (Herd extension). These tests use their own devices and the tags zone and rank,
+  // which the tests above never read.
+
+  private static HttpResponse<Buffer> call(HttpMethod method, String path) {
+    return Future.await(
+        hub.client
+            .request(method, path + API)
+            .putHeader("Authorization", hub.owner())
+            .putHeader("If-Match", "*")
+            .send());
+  }
+
+  private static void zone(String id, Object zone, Object rank) {
+    HttpResponse<Buffer> r =
+        Future.await(
+            hub.client
+                .request(HttpMethod.PATCH, "/twins/" + id + API)
+                .putHeader("Authorization", hub.owner())
+                .putHeader("If-Match", "*")
+                .sendJsonObject(
+                    new JsonObject()
+                        .put("tags", new JsonObject().put("zone", zone).put("rank", rank))));
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+  }
+
+  private static JsonObject explain(String text) {
+    HttpResponse<Buffer> r =
+        Future.await(
+            hub.client
+                .post("/devices/query" + API + "&explain=true")
+                .putHeader("Authorization", hub.owner())
+                .sendJsonObject(new JsonObject().put("query", text)));
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+    return r.bodyAsJsonObject();
+  }
+
+  private static List<String> all(String text) {
+    List<String> seen = new ArrayList<>();
+    String token = null;
+    do {
+      HttpResponse<Buffer> r = query(text, 3, token);
+      assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+      seen.addAll(ids(r.bodyAsJsonArray()));
+      token = r.getHeader("x-ms-continuation");
+    } while (token != null);
+    return seen;
+  }
+
+  @Test
+  void indexesAreCreatedListedAndDropped() throws Exception {
+    hub.deviceKey("x-list");
+    zone("x-list", "a", 1);
+    HttpResponse<Buffer> put = call(HttpMethod.PUT, "/indexes/Tags.zone");
+    assertThat(put.statusCode()).as(put.bodyAsString()).isEqualTo(200);
+    assertThat(put.bodyAsJsonObject().getString("path")).isEqualTo("tags.zone");
+    assertThat(put.bodyAsJsonObject().getInteger("entries")).isPositive();
+    HttpResponse<Buffer> list = call(HttpMethod.GET, "/indexes");
+    assertThat(list.bodyAsJsonArray().getJsonObject(0).getString("path")).isEqualTo("tags.zone");
+    assertThat(list.bodyAsJsonArray().getJsonObject(0).getInteger("entries")).isPositive();
+    assertThat(call(HttpMethod.PUT, "/indexes/nonsense.x").statusCode()).isEqualTo(400);
+    assertThat(call(HttpMethod.DELETE, "/indexes/tags.zone").statusCode()).isEqualTo(204);
+    assertThat(call(HttpMethod.DELETE, "/indexes/tags.zone").statusCode()).isEqualTo(404);
+    assertThat(call(HttpMethod.GET, "/indexes").bodyAsJsonArray()).isEmpty();
+  }
+
+  @Test
+  void explainNamesTheIndexWithoutRunningTheQuery() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      hub.deviceKey("x-ex" + i);
+      zone("x-ex" + i, "explained", i);
+    }
+    String text = "SELECT * FROM devices WHERE tags.zone = 'explained' AND tags.rank > 0";
+    JsonObject scan = explain(text);
+    assertThat(scan.getValue("index")).isNull();
+    assertThat(scan.getString("plan")).startsWith("scan");
+    assertThat(call(HttpMethod.PUT, "/indexes/tags.zone").statusCode()).isEqualTo(200);
+    try {
+      JsonObject indexed = explain(text);
+      assertThat(indexed.getString("index")).isEqualTo("tags.zone");
+      assertThat(indexed.getString("plan")).startsWith("index tags.zone");
+      assertThat(indexed.getString("query")).contains("(tags.zone = 'explained')");
+      assertThat(indexed.getLong("estimatedCandidates")).isEqualTo(3);
+    } finally {
+      call(HttpMethod.DELETE, "/indexes/tags.zone");
+    }
+  }
+
+  @Test
+  void aQueryAfterATagUpdateReadsItsWriteThroughTheIndex() throws Exception {
+    assertThat(call(HttpMethod.PUT, "/indexes/tags.zone").statusCode()).isEqualTo(200);
+    try {
+      hub.deviceKey("x-move");
+      zone("x-move", "before", 1);
+      String after = "SELECT * FROM devices WHERE tags.zone = 'after'";
+      assertThat(explain(after).getString("index")).isEqualTo("tags.zone");
+      assertThat(ids(query(after, null, null).bodyAsJsonArray())).doesNotContain("x-move");
+      zone("x-move", "after", 2);
+      assertThat(ids(query(after, null, null).bodyAsJsonArray())).containsExactly("x-move");
+      assertThat(
+              ids(
+                  query("SELECT * FROM devices WHERE tags.zone = 'before'", null, null)
+                      .bodyAsJsonArray()))
+          .doesNotContain("x-move");
+      assertThat(call(HttpMethod.DELETE, "/devices/x-move").statusCode()).isEqualTo(204);
+      // The twin follows the identity's deletion shortly after the registry acknowledged it.
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () -> assertThat(ids(query(after, null, null).bodyAsJsonArray())).isEmpty());
+      hub.deviceKey("x-move"); // re-created: a new twin without the tag
+      assertThat(ids(query(after, null, null).bodyAsJsonArray())).isEmpty();
+      zone("x-move", "after", 3);
+      assertThat(ids(query(after, null, null).bodyAsJsonArray())).containsExactly("x-move");
+    } finally {
+      call(HttpMethod.DELETE, "/indexes/tags.zone");
+    }
+  }
+
+  @Test
+  void indexedQueriesReturnWhatTheScanReturns() throws Exception {
+    Object[] zones = {"r", "s", "t", 1, 2.5, true};
+    for (int i = 0; i < 20; i++) {
+      String id = String.format("x-eq%02d", i);
+      hub.deviceKey(id);
+      zone(id, zones[i % zones.length], i % 7);
+    }
+    List<String> queries =
+        List.of(
+            "SELECT * FROM devices WHERE tags.zone = 's'",
+            "SELECT * FROM devices WHERE tags.zone IN ['r', 't', 1]",
+            "SELECT * FROM devices WHERE tags.zone >= 's' AND tags.rank < 5",
+            "SELECT * FROM devices WHERE tags.rank > 2 AND tags.rank <= 5",
+            "SELECT * FROM devices WHERE 3 > tags.rank",
+            "SELECT deviceId FROM devices WHERE tags.rank = 4",
+            "SELECT TOP 4 * FROM devices WHERE tags.zone < 'zz'");
+    List<List<String>> scanned = new ArrayList<>();
+    for (String q : queries) {
+      scanned.add(all(q));
+    }
+    assertThat(call(HttpMethod.PUT, "/indexes/tags.zone").statusCode()).isEqualTo(200);
+    assertThat(call(HttpMethod.PUT, "/indexes/tags.rank").statusCode()).isEqualTo(200);
+    try {
+      for (int i = 0; i < queries.size(); i++) {
+        String q = queries.get(i);
+        assertThat(explain(q).getString("index")).as(q).isNotNull();
+        assertThat(all(q)).as(q).isEqualTo(scanned.get(i)).isNotEmpty();
+      }
+    } finally {
+      call(HttpMethod.DELETE, "/indexes/tags.zone");
+      call(HttpMethod.DELETE, "/indexes/tags.rank");
+    }
   }
 }

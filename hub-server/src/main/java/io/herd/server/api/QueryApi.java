@@ -13,6 +13,7 @@ import io.herd.query.QueryEngine;
 import io.herd.query.QueryExecutor;
 import io.herd.query.QueryNotSupportedException;
 import io.herd.query.QuerySyntaxException;
+import io.herd.query.index.IndexPlanner;
 import io.herd.twin.TwinStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -25,7 +26,9 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.PriorityQueue;
+import java.util.function.Consumer;
 
 /**
  * {@code POST /devices/query} (azure-iothub-wire.md §5.6) over the hot twins, so a query sees every
@@ -43,10 +46,12 @@ final class QueryApi {
 
   private final Vertx vertx;
   private final TwinStore twins;
+  private final QueryIndexes indexes;
 
-  QueryApi(Vertx vertx, TwinStore twins) {
+  QueryApi(Vertx vertx, TwinStore twins, QueryIndexes indexes) {
     this.vertx = vertx;
     this.twins = twins;
+    this.indexes = indexes;
   }
 
   /** One page: the rows, the item type, and the token for the next page (null on the last). */
@@ -56,20 +61,66 @@ final class QueryApi {
   private record Cursor(TwinKey after, long returned) {}
 
   Future<Page> query(Buffer body, String maxItems, String continuation) {
+    CompiledQuery q = compile(body);
+    int pageSize = pageSize(maxItems);
+    Cursor cursor = decode(continuation);
+    return vertx.executeBlocking(() -> run(q, pageSize, cursor), false);
+  }
+
+  /**
+   * {@code POST /devices/query?explain=true} (a Herd extension): the plan without running it, as
+   * {@code {"query": canonical text, "plan": explain text, "index": path or null,
+   * "estimatedCandidates": n}}; without an index the estimate is the number of hot twins.
+   */
+  Future<JsonObject> explain(Buffer body) {
+    CompiledQuery q = compile(body);
+    return vertx.executeBlocking(
+        () -> {
+          Optional<IndexPlanner.IndexScan> scan = IndexPlanner.choose(q, indexes.indexes());
+          long estimate;
+          if (scan.isPresent()) {
+            estimate = scan.get().estimate();
+          } else {
+            long[] n = {0};
+            twins.forEach(t -> n[0]++);
+            estimate = n[0];
+          }
+          return new JsonObject()
+              .put("query", q.explain())
+              .put("plan", IndexPlanner.explain(q, scan))
+              .put("index", scan.map(s -> s.index().path()).orElse(null))
+              .put("estimatedCandidates", estimate);
+        },
+        false);
+  }
+
+  private static CompiledQuery compile(Buffer body) {
     JsonObject request = JsonFields.parseObject(body);
     String text = JsonFields.string(request, "query", null);
     if (text == null || text.isBlank()) {
       throw new HubException(ErrorCode.ARGUMENT_NULL, "The request body needs a 'query'");
     }
-    CompiledQuery q;
     try {
-      q = QueryEngine.compile(text);
+      return QueryEngine.compile(text);
     } catch (QuerySyntaxException | QueryNotSupportedException e) {
       throw new HubException(ErrorCode.ARGUMENT_INVALID, "Invalid query: " + e.getMessage());
     }
-    int pageSize = pageSize(maxItems);
-    Cursor cursor = decode(continuation);
-    return vertx.executeBlocking(() -> run(q, pageSize, cursor), false);
+  }
+
+  /**
+   * Feeds {@code sink} the twins that may match, in no order: an index's candidates (looked up
+   * again, so a twin is read as it is now) when one matches the query, else every hot twin. The
+   * sink still applies the whole predicate.
+   */
+  private void candidates(CompiledQuery q, Consumer<Twin> sink) {
+    Optional<IndexPlanner.IndexScan> scan = IndexPlanner.choose(q, indexes.indexes());
+    if (scan.isEmpty()) {
+      twins.forEach(sink);
+      return;
+    }
+    for (TwinKey key : scan.get().candidates()) {
+      twins.find(key).ifPresent(sink);
+    }
   }
 
   private Page run(CompiledQuery q, int pageSize, Cursor cursor) {
@@ -77,7 +128,13 @@ final class QueryApi {
     if (q.aggregating()) {
       // Aggregates and groups come whole, on one page.
       List<Twin> all = new ArrayList<>();
-      twins.forEach(all::add);
+      candidates(
+          q,
+          t -> {
+            if (q.matches(t)) {
+              all.add(t);
+            }
+          });
       JsonArray rows = new JsonArray();
       for (Object row : QueryExecutor.run(q, all, 0)) {
         rows.add(json(row));
@@ -90,7 +147,8 @@ final class QueryApi {
     // The smallest keys after the cursor: a bounded max-heap of want + 1 tells if more remain.
     PriorityQueue<Twin> heap = new PriorityQueue<>((a, b) -> KEY_ORDER.compare(b.key(), a.key()));
     int limit = want + 1;
-    twins.forEach(
+    candidates(
+        q,
         t -> {
           if (cursor.after() != null && KEY_ORDER.compare(t.key(), cursor.after()) <= 0) {
             return;

@@ -9,6 +9,7 @@ import io.herd.core.twin.Twin;
 import io.herd.core.twin.TwinIdentity;
 import io.herd.core.twin.TwinJson;
 import io.herd.core.twin.TwinKey;
+import io.herd.query.index.TwinIndex;
 import io.herd.registry.BulkError;
 import io.herd.registry.BulkOperation;
 import io.herd.registry.BulkResult;
@@ -73,6 +74,7 @@ public final class ServiceApi {
   private final EventStreamApi events;
   private final DeviceSessions sessions;
   private final CloudToDeviceQueues cloudToDevice;
+  private final QueryIndexes indexes;
 
   public ServiceApi(
       DeviceRegistry registry,
@@ -81,8 +83,10 @@ public final class ServiceApi {
       SasAuthenticator authenticator,
       LiveEventStream events,
       DeviceSessions sessions,
-      CloudToDeviceQueues cloudToDevice) {
+      CloudToDeviceQueues cloudToDevice,
+      QueryIndexes indexes) {
     this.cloudToDevice = cloudToDevice;
+    this.indexes = indexes;
     this.registry = registry;
     this.twins = twins;
     this.certificates = certificates;
@@ -128,7 +132,7 @@ public final class ServiceApi {
             });
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
 
-    QueryApi queries = new QueryApi(vertx, twins);
+    QueryApi queries = new QueryApi(vertx, twins, indexes);
     router
         .post("/devices/query")
         .handler(
@@ -136,6 +140,21 @@ public final class ServiceApi {
               try {
                 Principal principal = ctx.get(PRINCIPAL);
                 principal.require(Permission.REGISTRY_READ);
+                if ("true".equalsIgnoreCase(ctx.request().getParam("explain"))) {
+                  queries
+                      .explain(ctx.body().buffer())
+                      .onComplete(
+                          ar -> {
+                            if (ar.failed()) {
+                              fail(ctx, ar.cause());
+                              return;
+                            }
+                            ctx.response()
+                                .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+                                .end(ar.result().toBuffer());
+                          });
+                  return;
+                }
                 queries
                     .query(
                         ctx.body().buffer(),
@@ -163,6 +182,10 @@ public final class ServiceApi {
               }
             });
 
+    // Herd extensions: query indexes on twin paths.
+    on(router, HttpMethod.GET, "/indexes", Permission.REGISTRY_READ, this::listIndexes);
+    on(router, HttpMethod.PUT, "/indexes/:path", Permission.REGISTRY_WRITE, this::createIndex);
+    on(router, HttpMethod.DELETE, "/indexes/:path", Permission.REGISTRY_WRITE, this::dropIndex);
     on(router, HttpMethod.GET, "/devices", Permission.REGISTRY_READ, this::listDevices);
     on(router, HttpMethod.POST, "/devices", Permission.REGISTRY_WRITE, this::bulk);
     on(router, HttpMethod.GET, "/devices/:id", Permission.REGISTRY_READ, this::getDevice);
@@ -443,6 +466,28 @@ public final class ServiceApi {
       out.add(IdentityCodec.toJson(d));
     }
     return Future.succeededFuture(Reply.json(200, out));
+  }
+
+  private static JsonObject describe(TwinIndex index) {
+    return new JsonObject()
+        .put("path", index.path())
+        .put("entries", index.size())
+        .put("distinctValues", index.distinctValues());
+  }
+
+  private Future<Reply> listIndexes(RoutingContext ctx) {
+    JsonArray out = new JsonArray();
+    new java.util.TreeMap<>(indexes.indexes()).values().forEach(i -> out.add(describe(i)));
+    return Future.succeededFuture(Reply.json(200, out));
+  }
+
+  private Future<Reply> createIndex(RoutingContext ctx) {
+    return indexes.create(ctx.pathParam("path")).map(i -> Reply.json(200, describe(i)));
+  }
+
+  private Future<Reply> dropIndex(RoutingContext ctx) {
+    indexes.drop(ctx.pathParam("path"));
+    return Future.succeededFuture(Reply.noContent());
   }
 
   private Future<Reply> getDevice(RoutingContext ctx) {

@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 
 /**
  * An equality and range index on one twin path: value to the keys of the twins that have it. Values
@@ -81,27 +82,46 @@ public final class TwinIndex {
 
   /** Sets the entry of {@code key} to the value {@code twin} has now; null removes the twin. */
   public void update(TwinKey key, Twin twin) {
-    IndexValue now = twin == null ? null : IndexValue.of(accessor.get(twin));
     writer.lock();
     try {
-      IndexValue before = now == null ? byKey.remove(key) : byKey.put(key, now);
-      if (before != null && before.equals(now)) {
-        return;
-      }
-      if (before != null) {
-        Set<TwinKey> keys = byValue.get(before);
-        if (keys != null) {
-          keys.remove(key);
-          if (keys.isEmpty()) {
-            byValue.remove(before);
-          }
-        }
-      }
-      if (now != null) {
-        byValue.computeIfAbsent(now, v -> ConcurrentHashMap.newKeySet()).add(key);
-      }
+      set(key, twin);
     } finally {
       writer.unlock();
+    }
+  }
+
+  /**
+   * Sets the entry of {@code key} from the twin {@code current} returns for it (null if none),
+   * looked up while holding the writer lock. The initial build uses it while the change feed is
+   * already applying changes: a change committed after the look-up is applied after it, so a scan
+   * never overwrites a newer value with an older one.
+   */
+  public void refresh(TwinKey key, Function<TwinKey, Twin> current) {
+    writer.lock();
+    try {
+      set(key, current.apply(key));
+    } finally {
+      writer.unlock();
+    }
+  }
+
+  private void set(TwinKey key, Twin twin) {
+    IndexValue now = twin == null ? null : IndexValue.of(accessor.get(twin));
+    IndexValue before = now == null ? byKey.remove(key) : byKey.put(key, now);
+    if (before != null && before.equals(now)) {
+      return;
+    }
+    if (before != null) {
+      Set<TwinKey> keys = byValue.get(before);
+      if (keys != null) {
+        keys.remove(key);
+        if (keys.isEmpty()) {
+          byValue.remove(before);
+        }
+      }
+    }
+    if (now != null) {
+      byValue.computeIfAbsent(now, v -> ConcurrentHashMap.newKeySet()).add(key);
     }
   }
 

@@ -63,4 +63,34 @@ class ServeSettingsTest {
     assertThatThrownBy(() -> config(Map.of(), "--tls-cert", "/x.pem"))
         .hasMessageContaining("--tls-cert and --tls-key go together");
   }
+
+  @Test
+  void queryIndexesComeFromTheFileTheEnvironmentOrTheFlag() throws Exception {
+    Path file =
+        Files.writeString(dir.resolve("idx.json"), "{\"queryIndexes\":[\"tags.site\",\"status\"]}");
+    assertThat(config(Map.of(), "--config", file.toString()).queryIndexes())
+        .containsExactly("tags.site", "status");
+    assertThat(
+            config(
+                    Map.of("HERD_QUERY_INDEXES", "tags.a, properties.reported.fw"),
+                    "--config",
+                    file.toString())
+                .queryIndexes())
+        .containsExactly("tags.a", "properties.reported.fw");
+    assertThat(
+            config(
+                    Map.of("HERD_QUERY_INDEXES", "tags.a"),
+                    "--config",
+                    file.toString(),
+                    "--query-indexes",
+                    "connectionState")
+                .queryIndexes())
+        .containsExactly("connectionState");
+    Path empty = Files.writeString(dir.resolve("none.json"), "{}");
+    assertThat(config(Map.of(), "--config", empty.toString()).queryIndexes()).isEmpty();
+    assertThatThrownBy(
+            () -> config(Map.of(), "--config", empty.toString(), "--query-indexes", "nope.x"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("nope.x");
+  }
 }

@@ -171,4 +171,49 @@ class TwinIndexTest {
       }
     }
   }
+
+  /**
+   * The hub's build order: subscribe to changes first, then scan and refresh each key from the
+   * store. A writer changing twins during the build must leave the index equal to the store.
+   */
+  @Test
+  void aBuildRacingLiveChangesEndsEqualToTheStore() throws Exception {
+    for (int round = 0; round < 20; round++) {
+      Map<TwinKey, Twin> store = new java.util.concurrent.ConcurrentHashMap<>();
+      for (int i = 0; i < 300; i++) {
+        store.put(TwinKey.device("r" + i), tagged("r" + i, "s" + (i % 5)));
+      }
+      TwinIndex index = TwinIndex.on("tags.site");
+      java.util.concurrent.atomic.AtomicBoolean subscribed =
+          new java.util.concurrent.atomic.AtomicBoolean(true);
+      Thread writer =
+          new Thread(
+              () -> {
+                Random r = new Random();
+                for (int n = 0; n < 3000; n++) {
+                  String id = "r" + r.nextInt(300);
+                  TwinKey k = TwinKey.device(id);
+                  Twin t = r.nextInt(10) == 0 ? null : tagged(id, "s" + r.nextInt(7));
+                  // commit, then deliver the change to the (already subscribed) index
+                  if (t == null) {
+                    store.remove(k);
+                  } else {
+                    store.put(k, t);
+                  }
+                  if (subscribed.get()) {
+                    index.update(k, t);
+                  }
+                }
+              });
+      writer.start();
+      for (TwinKey k : new ArrayList<>(store.keySet())) {
+        index.refresh(k, store::get);
+      }
+      writer.join();
+      Map<Object, Integer> expected = new java.util.TreeMap<>();
+      store.values().forEach(t -> expected.merge(t.tags().get("site"), 1, Integer::sum));
+      assertThat(new java.util.TreeMap<>(index.counts())).isEqualTo(expected);
+      assertThat(index.size()).isEqualTo(store.size());
+    }
+  }
 }

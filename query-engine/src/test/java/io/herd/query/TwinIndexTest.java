@@ -94,6 +94,19 @@ class TwinIndexTest {
     assertThat(IndexPlanner.explain(or, Optional.empty())).startsWith("scan");
   }
 
+  @Test
+  void rangesOnOnePathAreJoined() {
+    TwinIndex index = TwinIndex.on("tags.site");
+    for (int i = 0; i < 10; i++) {
+      index.update(TwinKey.device("n" + i), tagged("n" + i, (long) i));
+    }
+    CompiledQuery q =
+        QueryEngine.compile("SELECT * FROM devices WHERE tags.site > 2 AND tags.site <= 5");
+    IndexPlanner.IndexScan scan = IndexPlanner.choose(q, Map.of("tags.site", index)).orElseThrow();
+    assertThat(scan.estimate()).isEqualTo(3);
+    assertThat(scan.condition()).isEqualTo("(tags.site > 2) AND (tags.site <= 5)");
+  }
+
   /** A fleet with mixed-type values at tags.v and reported.fw, some missing or objects. */
   private static List<Twin> fleet(long seed) {
     Random r = new Random(seed);
@@ -143,6 +156,10 @@ class TwinIndexTest {
         "tags.v >= 'b' AND properties.reported.fw = 2",
         "properties.reported.fw IN ['a', 'c', 3] AND status = 'enabled'",
         "status = 'disabled' AND tags.v != 2",
+        "tags.v > 1 AND tags.v <= 2.5 AND tags.v >= 2",
+        "tags.v > 'a' AND tags.v < 'c' AND tags.v > 1",
+        "tags.v > 3 AND tags.v < 1",
+        "tags.v >= 2 AND tags.v <= 2",
       })
   void indexedResultsEqualTheFullScan(String condition) {
     for (long seed = 1; seed <= 5; seed++) {

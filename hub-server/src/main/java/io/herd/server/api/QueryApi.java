@@ -77,14 +77,7 @@ final class QueryApi {
     return vertx.executeBlocking(
         () -> {
           Optional<IndexPlanner.IndexScan> scan = IndexPlanner.choose(q, indexes.indexes());
-          long estimate;
-          if (scan.isPresent()) {
-            estimate = scan.get().estimate();
-          } else {
-            long[] n = {0};
-            twins.forEach(t -> n[0]++);
-            estimate = n[0];
-          }
+          long estimate = scan.isPresent() ? scan.get().estimate() : twins.size();
           return new JsonObject()
               .put("query", q.explain())
               .put("plan", IndexPlanner.explain(q, scan))

@@ -86,6 +86,7 @@ public final class IndexPlanner {
         scans.add(s);
       }
     }
+    scans = mergeRanges(scans);
     IndexScan best = null;
     long bestCount = Long.MAX_VALUE;
     for (IndexScan s : scans) {
@@ -96,6 +97,47 @@ public final class IndexPlanner {
       }
     }
     return Optional.ofNullable(best);
+  }
+
+  /**
+   * Joins ranges on one path with bounds of one type into one, the tightest of each side: {@code a
+   * > 2 AND a <= 5} reads only (2, 5].
+   */
+  private static List<IndexScan> mergeRanges(List<IndexScan> scans) {
+    List<IndexScan> out = new ArrayList<>();
+    Map<String, Range> merged = new java.util.LinkedHashMap<>();
+    for (IndexScan s : scans) {
+      if (!(s instanceof Range r)) {
+        out.add(s);
+        continue;
+      }
+      int rank = IndexValue.of(r.low() != null ? r.low() : r.high()).rank();
+      merged.merge(r.index().path() + "#" + rank, r, IndexPlanner::tighter);
+    }
+    out.addAll(merged.values());
+    return out;
+  }
+
+  private static Range tighter(Range a, Range b) {
+    Object low = a.low();
+    boolean lowIn = a.lowInclusive();
+    if (b.low() != null) {
+      int c = low == null ? -1 : IndexValue.of(low).compareTo(IndexValue.of(b.low()));
+      if (c < 0 || (c == 0 && !b.lowInclusive())) {
+        low = b.low();
+        lowIn = b.lowInclusive();
+      }
+    }
+    Object high = a.high();
+    boolean highIn = a.highInclusive();
+    if (b.high() != null) {
+      int c = high == null ? 1 : IndexValue.of(high).compareTo(IndexValue.of(b.high()));
+      if (c > 0 || (c == 0 && !b.highInclusive())) {
+        high = b.high();
+        highIn = b.highInclusive();
+      }
+    }
+    return new Range(a.index(), low, lowIn, high, highIn, a.condition() + " AND " + b.condition());
   }
 
   private static IndexScan scan(Expr c, Map<String, TwinIndex> indexes) {

@@ -38,14 +38,17 @@ class QueryApiIT {
   }
 
   private static void tag(String id, String site, int n) {
+    tags(id, new JsonObject().put("site", site).put("n", n));
+  }
+
+  private static void tags(String id, JsonObject tags) {
     HttpResponse<Buffer> r =
         Future.await(
             hub.client
                 .request(HttpMethod.PATCH, "/twins/" + id + API)
                 .putHeader("Authorization", hub.owner())
                 .putHeader("If-Match", "*")
-                .sendJsonObject(
-                    new JsonObject().put("tags", new JsonObject().put("site", site).put("n", n))));
+                .sendJsonObject(new JsonObject().put("tags", tags)));
     assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
   }
 
@@ -176,16 +179,7 @@ class QueryApiIT {
   }
 
   private static void zone(String id, Object zone, Object rank) {
-    HttpResponse<Buffer> r =
-        Future.await(
-            hub.client
-                .request(HttpMethod.PATCH, "/twins/" + id + API)
-                .putHeader("Authorization", hub.owner())
-                .putHeader("If-Match", "*")
-                .sendJsonObject(
-                    new JsonObject()
-                        .put("tags", new JsonObject().put("zone", zone).put("rank", rank))));
-    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+    tags(id, new JsonObject().put("zone", zone).put("rank", rank));
   }
 
   private static JsonObject explain(String text) {

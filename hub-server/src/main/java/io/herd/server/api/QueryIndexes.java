@@ -46,17 +46,20 @@ public final class QueryIndexes {
    * @throws HubException ARGUMENT_INVALID when the path names nothing a twin has
    */
   public Future<TwinIndex> create(String path) {
-    String canonical;
-    try {
-      canonical = TwinIndex.canonicalPath(path);
-    } catch (IllegalArgumentException e) {
-      throw HubException.badRequest(e.getMessage());
-    }
+    String canonical = canonical(path);
     Entry existing = ready.get(canonical);
     if (existing != null) {
       return Future.succeededFuture(existing.index());
     }
     return vertx.executeBlocking(() -> build(canonical), false);
+  }
+
+  private static String canonical(String path) {
+    try {
+      return TwinIndex.canonicalPath(path);
+    } catch (IllegalArgumentException e) {
+      throw HubException.badRequest(e.getMessage());
+    }
   }
 
   private TwinIndex build(String path) {
@@ -91,12 +94,7 @@ public final class QueryIndexes {
    * @throws HubException GENERIC_NOT_FOUND when there is none
    */
   public TwinIndex drop(String path) {
-    String canonical;
-    try {
-      canonical = TwinIndex.canonicalPath(path);
-    } catch (IllegalArgumentException e) {
-      throw HubException.badRequest(e.getMessage());
-    }
+    String canonical = canonical(path);
     Entry e = ready.remove(canonical);
     if (e == null) {
       throw new HubException(ErrorCode.GENERIC_NOT_FOUND, "No query index on " + canonical);

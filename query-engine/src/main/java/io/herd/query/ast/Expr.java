@@ -163,5 +163,16 @@ public sealed interface Expr {
     public boolean isComparison() {
       return ordinal() <= GE.ordinal();
     }
+
+    /** The comparison with its operands swapped: {@code a < b} is {@code b > a}. */
+    public BinaryOp flipped() {
+      return switch (this) {
+        case LT -> GT;
+        case LE -> GE;
+        case GT -> LT;
+        case GE -> LE;
+        default -> this;
+      };
+    }
   }
 }

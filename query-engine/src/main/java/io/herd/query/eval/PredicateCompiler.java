@@ -68,7 +68,7 @@ public final class PredicateCompiler {
     } else if (b.left() instanceof Expr.Literal l) {
       other = b.right();
       constant = l.value();
-      op = flip(op);
+      op = op.flipped();
     } else {
       return null;
     }
@@ -98,16 +98,6 @@ public final class PredicateCompiler {
     }
     Object c = constant;
     return t -> Values.compare(o, ev.eval(t), c) == Boolean.TRUE;
-  }
-
-  private static BinaryOp flip(BinaryOp op) {
-    return switch (op) {
-      case LT -> BinaryOp.GT;
-      case LE -> BinaryOp.GE;
-      case GT -> BinaryOp.LT;
-      case GE -> BinaryOp.LE;
-      default -> op;
-    };
   }
 
   /** Compiles any expression to a value-producing evaluator (null result = undefined). */

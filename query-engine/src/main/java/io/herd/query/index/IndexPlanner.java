@@ -167,7 +167,7 @@ public final class IndexPlanner {
     } else if (b.left() instanceof Expr.Literal l && b.right() instanceof Expr.Path p) {
       path = p;
       lit = l;
-      op = flip(op);
+      op = op.flipped();
     } else {
       return null;
     }
@@ -188,16 +188,6 @@ public final class IndexPlanner {
       case GT -> new Range(index, lit.value(), false, null, false, c.toString());
       case GE -> new Range(index, lit.value(), true, null, false, c.toString());
       default -> null;
-    };
-  }
-
-  private static BinaryOp flip(BinaryOp op) {
-    return switch (op) {
-      case LT -> BinaryOp.GT;
-      case LE -> BinaryOp.GE;
-      case GT -> BinaryOp.LT;
-      case GE -> BinaryOp.LE;
-      default -> op;
     };
   }
 

@@ -40,7 +40,20 @@ final class TestHub implements AutoCloseable {
 
   /** A hub with the given device limits (null for the defaults). */
   static TestHub start(HubConfig.DeviceLimits limits) throws Exception {
-    return start(limits, Files.createTempDirectory("herd-test-"), TestPostgres.freshDatabaseUrl());
+    return start(
+        limits,
+        java.util.List.of(),
+        Files.createTempDirectory("herd-test-"),
+        TestPostgres.freshDatabaseUrl());
+  }
+
+  /** A hub that indexes {@code queryIndexes} from start-up. */
+  static TestHub withQueryIndexes(String... queryIndexes) throws Exception {
+    return start(
+        null,
+        java.util.List.of(queryIndexes),
+        Files.createTempDirectory("herd-test-"),
+        TestPostgres.freshDatabaseUrl());
   }
 
   /**
@@ -49,13 +62,16 @@ final class TestHub implements AutoCloseable {
    */
   TestHub restart() throws Exception {
     close();
-    return start(hub.config().devices(), dataDir, hub.config().pgUrl());
+    return start(
+        hub.config().devices(), hub.config().queryIndexes(), dataDir, hub.config().pgUrl());
   }
 
-  private static TestHub start(HubConfig.DeviceLimits limits, Path dir, String pgUrl)
+  private static TestHub start(
+      HubConfig.DeviceLimits limits, java.util.List<String> queryIndexes, Path dir, String pgUrl)
       throws Exception {
     HubConfig config =
-        new HubConfig(dir, "localhost", 0, 0, 0, pgUrl, null, null, "127.0.0.1", 0, limits);
+        new HubConfig(
+            dir, "localhost", 0, 0, 0, pgUrl, null, null, "127.0.0.1", 0, limits, queryIndexes);
     return new TestHub(Hub.start(config), dir);
   }
 

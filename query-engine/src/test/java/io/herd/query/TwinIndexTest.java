@@ -92,6 +92,12 @@ class TwinIndexTest {
         QueryEngine.compile("SELECT * FROM devices WHERE tags.site = 'x' OR tags.n > 3");
     assertThat(IndexPlanner.choose(or, indexes)).isEmpty();
     assertThat(IndexPlanner.explain(or, Optional.empty())).startsWith("scan");
+    for (String left :
+        List.of(
+            "tags.site != 'x'", "tags.site NIN ['x']", "tags.site = null", "tags.site < true")) {
+      CompiledQuery q2 = QueryEngine.compile("SELECT * FROM devices WHERE " + left);
+      assertThat(IndexPlanner.choose(q2, indexes)).as(left).isEmpty();
+    }
   }
 
   @Test

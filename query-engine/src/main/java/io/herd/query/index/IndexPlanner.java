@@ -140,6 +140,12 @@ public final class IndexPlanner {
     return new Range(a.index(), low, lowIn, high, highIn, a.condition() + " AND " + b.condition());
   }
 
+  /** Constants an index answers for; JSON null is left to the scan. */
+  private static boolean indexable(Object constant) {
+    IndexValue v = IndexValue.of(constant);
+    return v != null && v.rank() != IndexValue.NULL;
+  }
+
   private static IndexScan scan(Expr c, Map<String, TwinIndex> indexes) {
     if (c instanceof Expr.In in && !in.negated() && in.operand() instanceof Expr.Path p) {
       TwinIndex index = indexes.get(p.toString());
@@ -148,7 +154,7 @@ public final class IndexPlanner {
       }
       List<Object> values = new ArrayList<>();
       for (Expr item : in.items()) {
-        if (!(item instanceof Expr.Literal lit) || IndexValue.of(lit.value()) == null) {
+        if (!(item instanceof Expr.Literal lit) || !indexable(lit.value())) {
           return null;
         }
         values.add(lit.value());
@@ -173,7 +179,7 @@ public final class IndexPlanner {
     }
     TwinIndex index = indexes.get(path.toString());
     IndexValue v = IndexValue.of(lit.value());
-    if (index == null || v == null) {
+    if (index == null || !indexable(lit.value())) {
       return null;
     }
     if (op == BinaryOp.EQ) {

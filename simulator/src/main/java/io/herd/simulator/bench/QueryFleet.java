@@ -39,7 +39,7 @@ final class QueryFleet {
       return String.format(Locale.ROOT, "site-%04d", site);
     }
 
-    /** {@code {"tags": {...}, "properties": {"desired": {...}}}}, about 700 bytes as JSON. */
+    /** {@code {"tags": {...}, "properties": {"desired": {...}}}}, about half a kilobyte as JSON. */
     JsonObject tagsAndDesired() {
       JsonObject tags =
           new JsonObject()

@@ -66,9 +66,7 @@ class AzureServiceSdkCompatIT {
                 "HERD_READONLY_CS", reader,
                 "NODE_EXTRA_CA_CERTS", hub.caFile().toString()),
             Duration.ofMinutes(3));
-    assertThat(r.stdout()).doesNotContain("not ok");
-    assertThat(r.stdout()).containsPattern("(?m)^\\d+ passed, 0 failed$");
-    assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isZero();
+    assertAllPassed(r);
   }
 
   @Test
@@ -81,9 +79,7 @@ class AzureServiceSdkCompatIT {
             sdk.script("twin-compat.js"),
             Map.of("HERD_SERVICE_CS", owner, "NODE_EXTRA_CA_CERTS", hub.caFile().toString()),
             Duration.ofMinutes(3));
-    assertThat(r.stdout()).doesNotContain("not ok");
-    assertThat(r.stdout()).containsPattern("(?m)^\\d+ passed, 0 failed$");
-    assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isZero();
+    assertAllPassed(r);
   }
 
   @Test
@@ -144,9 +140,7 @@ class AzureServiceSdkCompatIT {
       invokeWhenSubscribed(id, script);
     }
     NodeSdk.Result r = script.get(4, java.util.concurrent.TimeUnit.MINUTES);
-    assertThat(r.stdout()).doesNotContain("not ok");
-    assertThat(r.stdout()).containsPattern("(?m)^\\d+ passed, 0 failed$");
-    assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isZero();
+    assertAllPassed(r);
     // Completed on PUBACK, durably, so the queues empty.
     org.awaitility.Awaitility.await()
         .atMost(Duration.ofSeconds(10))
@@ -172,9 +166,7 @@ class AzureServiceSdkCompatIT {
                 "HERD_CA_FILE", hub.caFile().toString(),
                 "NODE_EXTRA_CA_CERTS", hub.caFile().toString()),
             Duration.ofMinutes(3));
-    assertThat(r.stdout()).doesNotContain("not ok");
-    assertThat(r.stdout()).containsPattern("(?m)^\\d+ passed, 0 failed$");
-    assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isZero();
+    assertAllPassed(r);
   }
 
   @Test
@@ -187,9 +179,7 @@ class AzureServiceSdkCompatIT {
             sdk.script("query-compat.js"),
             Map.of("HERD_SERVICE_CS", owner, "NODE_EXTRA_CA_CERTS", hub.caFile().toString()),
             Duration.ofMinutes(3));
-    assertThat(r.stdout()).doesNotContain("not ok");
-    assertThat(r.stdout()).containsPattern("(?m)^\\d+ passed, 0 failed$");
-    assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isZero();
+    assertAllPassed(r);
   }
 
   private static String deviceConnectionString(String id) throws Exception {
@@ -232,5 +222,12 @@ class AzureServiceSdkCompatIT {
     } catch (Exception e) {
       return false;
     }
+  }
+
+  /** Every check of a compatibility script passed, and it said so on its last line. */
+  private static void assertAllPassed(NodeSdk.Result r) {
+    assertThat(r.stdout()).doesNotContain("not ok");
+    assertThat(r.stdout()).containsPattern("(?m)^\\d+ passed, 0 failed$");
+    assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isZero();
   }
 }

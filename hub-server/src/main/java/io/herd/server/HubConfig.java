@@ -34,34 +34,6 @@ public record HubConfig(
     DeviceLimits devices,
     List<String> queryIndexes) {
 
-  /** Settings without query indexes. */
-  public HubConfig(
-      Path dataDir,
-      String hostName,
-      int httpsPort,
-      int mqttPort,
-      int amqpPort,
-      String pgUrl,
-      Path tlsCert,
-      Path tlsKey,
-      String bindHost,
-      int fallbackHttpsPort,
-      DeviceLimits devices) {
-    this(
-        dataDir,
-        hostName,
-        httpsPort,
-        mqttPort,
-        amqpPort,
-        pgUrl,
-        tlsCert,
-        tlsKey,
-        bindHost,
-        fallbackHttpsPort,
-        devices,
-        List.of());
-  }
-
   /**
    * Device endpoint settings.
    *

@@ -38,6 +38,7 @@ class AzureServiceSdkCompatIT {
                 null,
                 "0.0.0.0",
                 443,
+                null,
                 null));
   }
 

@@ -34,11 +34,13 @@ import org.slf4j.LoggerFactory;
  * owner context and is written through to a {@link CloudToDeviceStore} in group commits; an enqueue
  * or purge completes only after its commit.
  *
- * <p>Delivery: once a device has subscribed to its C2D topic ({@link #onReady}), its committed
- * messages go out in enqueue order, at most {@link CloudToDeviceConfig#window} awaiting the
- * device's acknowledgement at a time. An acknowledged message is removed; one that was not is sent
- * again on the next connection. Each attempt counts; past {@code maxDeliveryCount} attempts, or
- * past its expiry, a message is dropped with feedback when its {@link AckMode} asks for it.
+ * <p>Delivery: once a device has subscribed to its C2D topic ({@link #onReady}), its messages go
+ * out in enqueue order, even before their insert is committed (an enqueue completes at its commit
+ * or when the device has acknowledged the message, whichever comes first), at most {@link
+ * CloudToDeviceConfig#window} awaiting the device's acknowledgement at a time. An acknowledged
+ * message is removed; one that was not is sent again on the next connection. Each attempt counts;
+ * past {@code maxDeliveryCount} attempts, or past its expiry, a message is dropped with feedback
+ * when its {@link AckMode} asks for it.
  */
 public final class CloudToDeviceQueues {
   private static final Logger LOG = LoggerFactory.getLogger(CloudToDeviceQueues.class);
@@ -85,6 +87,9 @@ public final class CloudToDeviceQueues {
     QueuedMessage message;
     boolean committed;
     boolean removed;
+
+    /** The insert while it waits for its commit; withdrawn if the device has it first. */
+    GroupCommit.Pending insert;
 
     /** The connection the message is awaiting acknowledgement on, null when not in flight. */
     Object sentOn;
@@ -239,10 +244,15 @@ public final class CloudToDeviceQueues {
     Entry e = new Entry(q, m, false);
     q.entries.add(e);
     byExpiry.add(e);
-    return commits
-        .add(new QueueChange.Insert(m))
+    e.insert = commits.submit(new QueueChange.Insert(m));
+    // A connected device gets the message while its insert waits for the commit; if the device
+    // acknowledges it first, the insert is withdrawn and the message never touches the store.
+    pump(q);
+    return e.insert
+        .future()
         .transform(
             ar -> {
+              e.insert = null;
               if (ar.failed()) {
                 if (!e.removed) {
                   forget(e);
@@ -293,6 +303,9 @@ public final class CloudToDeviceQueues {
     int n = q.entries.size();
     for (Entry e : new ArrayList<>(q.entries)) {
       forget(e);
+      if (e.insert != null) {
+        commits.withdraw(e.insert);
+      }
     }
     return n;
   }
@@ -333,9 +346,6 @@ public final class CloudToDeviceQueues {
     Iterator<Entry> it = new ArrayList<>(q.entries).iterator();
     while (it.hasNext() && q.inFlight < config.window()) {
       Entry e = it.next();
-      if (!e.committed) {
-        break;
-      }
       if (e.sentOn != null) {
         if (e.sentOn != connection) {
           // Still awaiting its fate on an old connection; later messages must not overtake it.
@@ -358,7 +368,9 @@ public final class CloudToDeviceQueues {
     e.message = m;
     e.sentOn = connection;
     e.queue.inFlight++;
-    commits.add(new QueueChange.Attempt(m.deviceId(), m.seq(), m.deliveryCount()));
+    if (e.insert == null || !commits.rewrite(e.insert, new QueueChange.Insert(m))) {
+      commits.add(new QueueChange.Attempt(m.deviceId(), m.seq(), m.deliveryCount()));
+    }
     recipients
         .deliver(m.deviceId(), wire(m))
         .onComplete(
@@ -378,7 +390,7 @@ public final class CloudToDeviceQueues {
     if (ar.succeeded()) {
       if (!e.removed) {
         forget(e);
-        commits.add(new QueueChange.Remove(e.message.deviceId(), e.message.seq()));
+        remove(e);
         if (e.message.ack().onSuccess()) {
           commits.add(new QueueChange.AddFeedback(Feedback.of(e.message, FeedbackStatus.SUCCESS)));
         }
@@ -467,9 +479,16 @@ public final class CloudToDeviceQueues {
         m.deviceId(),
         m.messageId(),
         status.wire());
-    commits.add(new QueueChange.Remove(m.deviceId(), m.seq()));
+    remove(e);
     if (m.ack().onFailure()) {
       commits.add(new QueueChange.AddFeedback(Feedback.of(m, status)));
+    }
+  }
+
+  /** Removes a forgotten entry from the store, or keeps it from ever getting there. */
+  private void remove(Entry e) {
+    if (e.insert == null || !commits.withdraw(e.insert)) {
+      commits.add(new QueueChange.Remove(e.message.deviceId(), e.message.seq()));
     }
   }
 

@@ -277,4 +277,65 @@ class CloudToDeviceQueuesTest {
     assertThat(devices.next().messageId()).isEqualTo("new");
     assertThat(store.changes(QueueChange.Insert.class).get(0).message().seq()).isEqualTo(8);
   }
+
+  @Test
+  void aMessageTheDeviceAcknowledgesBeforeItsCommitNeverReachesTheStore() throws Exception {
+    devices.generations.put("d2", "g2");
+    connect("d1");
+    store.hold = true;
+    // d2 is offline: its insert is being written while d1's waits for the next batch.
+    Future<Enqueued> offline = queues.enqueue("d2", message("m0", AckMode.NONE));
+    await().until(() -> store.held.size() == 1);
+    Future<Enqueued> online = queues.enqueue("d1", message("m1", AckMode.POSITIVE));
+    FakeRecipients.Delivery d = devices.next();
+    assertThat(d.messageId()).isEqualTo("m1");
+    d.outcome().complete();
+    assertThat(Future.await(online).messageId()).isEqualTo("m1");
+    assertThat(offline.isComplete()).isFalse();
+    store.held.get(0).complete();
+    Future.await(offline);
+    await().until(() -> store.held.size() == 2);
+    store.held.get(1).complete();
+    await().until(() -> store.feedback().size() == 1);
+    // Only d2's insert and d1's success feedback were written.
+    assertThat(store.changes(QueueChange.Insert.class))
+        .extracting(c -> c.message().messageId())
+        .containsExactly("m0");
+    assertThat(store.changes(QueueChange.Remove.class)).isEmpty();
+    assertThat(store.changes(QueueChange.Attempt.class)).isEmpty();
+    assertThat(store.feedback().get(0).originalMessageId()).isEqualTo("m1");
+    assertThat(devices.counts.getOrDefault("d1", 0)).isZero();
+  }
+
+  @Test
+  void aDeliveryStartedBeforeTheCommitIsCountedInTheInsert() throws Exception {
+    devices.generations.put("d2", "g2");
+    connect("d1");
+    store.hold = true;
+    queues.enqueue("d2", message("m0", AckMode.NONE));
+    await().until(() -> store.held.size() == 1);
+    Future<Enqueued> online = queues.enqueue("d1", message("m1", AckMode.NONE));
+    devices.next().outcome().fail(new HubException(ErrorCode.DEVICE_NOT_ONLINE, "closed"));
+    store.held.get(0).complete();
+    await().until(() -> store.held.size() == 2);
+    store.held.get(1).complete();
+    assertThat(Future.await(online).messageId()).isEqualTo("m1");
+    assertThat(store.changes(QueueChange.Insert.class))
+        .extracting(c -> c.message().messageId(), c -> c.message().deliveryCount())
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("m0", 0),
+            org.assertj.core.groups.Tuple.tuple("m1", 1));
+    assertThat(store.changes(QueueChange.Attempt.class)).isEmpty();
+    await().until(() -> devices.counts.getOrDefault("d1", 0) == 1);
+    // The next connection gets it again, as its second attempt.
+    store.hold = false;
+    connect("d1");
+    assertThat(devices.next().messageId()).isEqualTo("m1");
+    await()
+        .untilAsserted(
+            () ->
+                assertThat(store.changes(QueueChange.Attempt.class))
+                    .extracting(QueueChange.Attempt::deliveryCount)
+                    .containsExactly(2));
+  }
 }

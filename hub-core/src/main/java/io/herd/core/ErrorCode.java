@@ -51,6 +51,8 @@ public enum ErrorCode {
   THROTTLING_EXCEPTION(429001, "ThrottlingException", "com.microsoft:device-container-throttled"),
   THROTTLE_BACKLOG_LIMIT_EXCEEDED(
       429002, "ThrottleBacklogLimitExceeded", "com.microsoft:device-container-throttled"),
+  THROTTLING_MAX_ACTIVE_JOB_COUNT_EXCEEDED(
+      429004, "ThrottlingMaxActiveJobCountExceeded", "com.microsoft:device-container-throttled"),
   SERVER_ERROR(500001, "ServerError", "amqp:internal-error"),
   GENERIC_TIMEOUT(500008, "GenericTimeout", "com.microsoft:timeout"),
   SERVICE_UNAVAILABLE(503001, "ServiceUnavailable", "com.microsoft:timeout"),

@@ -29,9 +29,13 @@ import io.herd.server.internal.DataDirLock;
 import io.herd.server.internal.EmbeddedDatabase;
 import io.herd.server.internal.HttpsVerticle;
 import io.herd.server.internal.HubInfoFile;
+import io.herd.server.internal.HubJobTargets;
 import io.herd.server.internal.PortPermissions;
 import io.herd.server.internal.SessionRecipients;
 import io.herd.server.internal.TwinIdentities;
+import io.herd.server.jobs.JobEngine;
+import io.herd.server.jobs.pg.JobSchema;
+import io.herd.server.jobs.pg.PgJobStore;
 import io.herd.server.tls.LocalCertificateAuthority;
 import io.herd.server.tls.ServerTls;
 import io.herd.server.tls.TlsMaterial;
@@ -108,6 +112,7 @@ public final class Hub implements AutoCloseable {
   private DeviceSessions sessions;
   private LiveEventStream events;
   private CloudToDeviceQueues cloudToDevice;
+  private JobEngine jobs;
 
   private Hub(HubConfig config) {
     this.config = config;
@@ -159,6 +164,7 @@ public final class Hub implements AutoCloseable {
     List<Migration> migrations = new ArrayList<>(RegistrySchema.migrations());
     migrations.addAll(TwinSchema.migrations());
     migrations.addAll(C2dSchema.migrations());
+    migrations.addAll(JobSchema.migrations());
     int applied = Future.await(SchemaMigrator.migrate(pool, migrations));
     LOG.info(
         "schema ready [migrations-applied: {}, transport: {}]",
@@ -219,6 +225,13 @@ public final class Hub implements AutoCloseable {
     events = new LiveEventStream(EVENTS_RETAINED);
     sessions = new DeviceSessions(registry, Clock.systemUTC(), limits.maxConnections());
     cloudToDevice = openCloudToDevice(limits);
+    jobs =
+        Future.await(
+            JobEngine.open(
+                vertx,
+                new PgJobStore(pool),
+                new HubJobTargets(vertx, registry, twins, sessions, queryIndexes::indexes),
+                Clock.systemUTC()));
     x509Authenticator = new X509Authenticator(registry, certificateAuthorities, Clock.systemUTC());
     X509Verifier x509 = x509Authenticator::authenticate;
     AdapterServices adapterServices =
@@ -259,7 +272,8 @@ public final class Hub implements AutoCloseable {
             events,
             sessions,
             cloudToDevice,
-            queryIndexes);
+            queryIndexes,
+            jobs);
     var scrape = PrometheusScrapingHandler.create(metrics);
 
     httpsPort = choosePort(config.httpsPort(), config.fallbackHttpsPort());
@@ -405,6 +419,10 @@ public final class Hub implements AutoCloseable {
   }
 
   /** The durable cloud-to-device queues. */
+  public JobEngine jobs() {
+    return jobs;
+  }
+
   public CloudToDeviceQueues cloudToDevice() {
     return cloudToDevice;
   }
@@ -461,6 +479,9 @@ public final class Hub implements AutoCloseable {
       }
       if (mqtt != null) {
         Future.await(mqtt.close());
+      }
+      if (jobs != null) {
+        Future.await(jobs.close());
       }
       if (cloudToDevice != null) {
         Future.await(cloudToDevice.close());

@@ -15,7 +15,8 @@ public final class CompiledQuery {
   /** What the rows are, as IoT Hub's {@code x-ms-item-type} names it. */
   public enum ItemType {
     TWIN("twin"),
-    RAW("raw");
+    RAW("raw"),
+    DEVICE_JOB("deviceJob");
 
     public final String wire;
 
@@ -80,9 +81,13 @@ public final class CompiledQuery {
 
   /**
    * Whether a twin is in the queried collection: device twins for devices, module twins for
-   * modules.
+   * modules; for devices.jobs every row given (job rows as twins whose tags hold the row).
    */
   public boolean inSource(Twin t) {
+    if (source() == Query.Source.JOBS) {
+      // Job rows come from the jobs, never from the twins; the caller feeds only those.
+      return true;
+    }
     return (source() == Query.Source.MODULES) == t.key().isModule();
   }
 
@@ -92,7 +97,10 @@ public final class CompiledQuery {
   }
 
   public ItemType itemType() {
-    return columns.isEmpty() ? ItemType.TWIN : ItemType.RAW;
+    if (!columns.isEmpty()) {
+      return ItemType.RAW;
+    }
+    return source() == Query.Source.JOBS ? ItemType.DEVICE_JOB : ItemType.TWIN;
   }
 
   /** The select list; empty for {@code SELECT *}. */

@@ -24,15 +24,9 @@ public final class QueryEngine {
    *
    * @throws QuerySyntaxException for a malformed or invalid query, with the offset and what was
    *     expected there
-   * @throws QueryNotSupportedException for {@code FROM devices.jobs}, which is not run yet
    */
   public static CompiledQuery compile(String text) {
     Query parsed = Parser.parse(text);
-    if (parsed.from() == Query.Source.JOBS) {
-      throw new QueryNotSupportedException(
-          text.toLowerCase(java.util.Locale.ROOT).indexOf("devices"),
-          "queries over devices.jobs are not supported yet; query devices or devices.modules");
-    }
     Plan plan = Plan.of(parsed);
     Query q = plan.query();
     List<CompiledQuery.Column> columns = new ArrayList<>();

@@ -119,9 +119,14 @@ class ErrorPositionTest {
   }
 
   @Test
-  void reportsDeviceJobsAsNotSupported() {
-    assertThatThrownBy(() -> QueryEngine.compile("SELECT * FROM devices.jobs"))
-        .isInstanceOf(QueryNotSupportedException.class)
-        .hasMessageContaining("devices.jobs are not supported yet");
+  void deviceJobQueriesNameTheJobFieldsTheyMayUse() {
+    assertThatThrownBy(
+            () -> QueryEngine.compile("SELECT * FROM devices.jobs WHERE tags.site = 'x'"))
+        .isInstanceOfSatisfying(
+            QuerySyntaxException.class,
+            e -> {
+              assertThat(e.offset()).isEqualTo(33);
+              assertThat(e.expected()).contains("expected a devices.jobs field (deviceId, jobId");
+            });
   }
 }

@@ -13,7 +13,9 @@ import io.herd.query.QueryEngine;
 import io.herd.query.QueryExecutor;
 import io.herd.query.QueryNotSupportedException;
 import io.herd.query.QuerySyntaxException;
+import io.herd.query.ast.Query;
 import io.herd.query.index.IndexPlanner;
+import io.herd.server.jobs.JobEngine;
 import io.herd.twin.TwinStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -47,11 +49,13 @@ final class QueryApi {
   private final Vertx vertx;
   private final TwinStore twins;
   private final QueryIndexes indexes;
+  private final JobEngine jobs;
 
-  QueryApi(Vertx vertx, TwinStore twins, QueryIndexes indexes) {
+  QueryApi(Vertx vertx, TwinStore twins, QueryIndexes indexes, JobEngine jobs) {
     this.vertx = vertx;
     this.twins = twins;
     this.indexes = indexes;
+    this.jobs = jobs;
   }
 
   /** One page: the rows, the item type, and the token for the next page (null on the last). */
@@ -76,8 +80,14 @@ final class QueryApi {
     CompiledQuery q = compile(body);
     return vertx.executeBlocking(
         () -> {
-          Optional<IndexPlanner.IndexScan> scan = IndexPlanner.choose(q, indexes.indexes());
-          long estimate = scan.isPresent() ? scan.get().estimate() : twins.size();
+          Optional<IndexPlanner.IndexScan> scan =
+              q.source() == Query.Source.JOBS
+                  ? Optional.empty()
+                  : IndexPlanner.choose(q, indexes.indexes());
+          long estimate =
+              scan.isPresent()
+                  ? scan.get().estimate()
+                  : q.source() == Query.Source.JOBS ? jobs.deviceJobCount() : twins.size();
           return new JsonObject()
               .put("query", q.explain())
               .put("plan", IndexPlanner.explain(q, scan))
@@ -106,6 +116,10 @@ final class QueryApi {
    * sink still applies the whole predicate.
    */
   private void candidates(CompiledQuery q, Consumer<Twin> sink) {
+    if (q.source() == Query.Source.JOBS) {
+      jobs.forEachDeviceJob(d -> sink.accept(JobRows.twin(d)));
+      return;
+    }
     Optional<IndexPlanner.IndexScan> scan = IndexPlanner.choose(q, indexes.indexes());
     if (scan.isEmpty()) {
       twins.forEach(sink);
@@ -130,7 +144,7 @@ final class QueryApi {
           });
       JsonArray rows = new JsonArray();
       for (Object row : QueryExecutor.run(q, all, 0)) {
-        rows.add(json(row));
+        rows.add(json(row, q));
       }
       return new Page(rows, type, null);
     }
@@ -160,7 +174,7 @@ final class QueryApi {
     List<Twin> page = sorted.subList(0, Math.min(want, sorted.size()));
     JsonArray rows = new JsonArray();
     for (Object row : QueryExecutor.run(q, page, 0)) {
-      rows.add(json(row));
+      rows.add(json(row, q));
     }
     String next =
         more && !page.isEmpty()
@@ -221,6 +235,14 @@ final class QueryApi {
           ErrorCode.ARGUMENT_INVALID,
           "x-ms-continuation is not a token this hub issued; start the query again without it");
     }
+  }
+
+  /** A result row as JSON: job rows as IoT Hub shows them, else as {@link #json(Object)}. */
+  static Object json(Object value, CompiledQuery q) {
+    if (q.source() == Query.Source.JOBS && value instanceof Twin t) {
+      return JobRows.json(t);
+    }
+    return json(value);
   }
 
   /** A result row as JSON: twins as the twin API shows them, raw rows with their values. */

@@ -27,6 +27,7 @@ import io.herd.registry.SasAuthenticator;
 import io.herd.server.c2d.CloudToDeviceQueues;
 import io.herd.server.c2d.Feedback;
 import io.herd.server.internal.TwinIdentities;
+import io.herd.server.jobs.JobEngine;
 import io.herd.twin.TwinStore;
 import io.herd.twin.TwinUpdate;
 import io.vertx.core.Future;
@@ -75,6 +76,7 @@ public final class ServiceApi {
   private final DeviceSessions sessions;
   private final CloudToDeviceQueues cloudToDevice;
   private final QueryIndexes indexes;
+  private final JobEngine jobs;
 
   public ServiceApi(
       DeviceRegistry registry,
@@ -84,7 +86,9 @@ public final class ServiceApi {
       LiveEventStream events,
       DeviceSessions sessions,
       CloudToDeviceQueues cloudToDevice,
-      QueryIndexes indexes) {
+      QueryIndexes indexes,
+      JobEngine jobs) {
+    this.jobs = jobs;
     this.cloudToDevice = cloudToDevice;
     this.indexes = indexes;
     this.registry = registry;
@@ -132,7 +136,7 @@ public final class ServiceApi {
             });
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
 
-    QueryApi queries = new QueryApi(vertx, twins, indexes);
+    QueryApi queries = new QueryApi(vertx, twins, indexes, jobs);
     router
         .post("/devices/query")
         .handler(
@@ -181,6 +185,68 @@ public final class ServiceApi {
                 fail(ctx, e);
               }
             });
+
+    JobsApi jobsApi = new JobsApi(jobs);
+    router
+        .get("/jobs/v2/query")
+        .handler(
+            ctx -> {
+              try {
+                Principal principal = ctx.get(PRINCIPAL);
+                principal.require(Permission.REGISTRY_READ);
+                String pageSize = ctx.request().getHeader("x-ms-max-item-count");
+                if (pageSize == null) {
+                  pageSize = ctx.request().getParam("pageSize");
+                }
+                String token = ctx.request().getHeader("x-ms-continuation");
+                if (token == null) {
+                  token = ctx.request().getParam("continuationToken");
+                }
+                jobsApi
+                    .query(
+                        ctx.request().getParam("jobType"),
+                        ctx.request().getParam("jobStatus"),
+                        pageSize,
+                        token)
+                    .onComplete(
+                        ar -> {
+                          if (ar.failed()) {
+                            fail(ctx, ar.cause());
+                            return;
+                          }
+                          var response = ctx.response().putHeader("x-ms-item-type", "jobResponse");
+                          if (ar.result().continuation() != null) {
+                            response.putHeader("x-ms-continuation", ar.result().continuation());
+                          }
+                          response
+                              .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+                              .end(ar.result().rows().toBuffer());
+                        });
+              } catch (RuntimeException e) {
+                fail(ctx, e);
+              }
+            });
+    on(
+        router,
+        HttpMethod.PUT,
+        "/jobs/v2/:jobId",
+        Permission.REGISTRY_WRITE,
+        ctx ->
+            jobsApi
+                .create(ctx.pathParam("jobId"), ctx.body().buffer(), ctx.get(PRINCIPAL))
+                .map(j -> Reply.json(200, j)));
+    on(
+        router,
+        HttpMethod.GET,
+        "/jobs/v2/:jobId",
+        Permission.REGISTRY_READ,
+        ctx -> jobsApi.get(ctx.pathParam("jobId")).map(j -> Reply.json(200, j)));
+    on(
+        router,
+        HttpMethod.POST,
+        "/jobs/v2/:jobId/cancel",
+        Permission.REGISTRY_WRITE,
+        ctx -> jobsApi.cancel(ctx.pathParam("jobId")).map(j -> Reply.json(200, j)));
 
     // Herd extensions: query indexes on twin paths.
     on(router, HttpMethod.GET, "/indexes", Permission.REGISTRY_READ, this::listIndexes);

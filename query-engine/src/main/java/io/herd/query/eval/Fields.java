@@ -33,7 +33,7 @@ public final class Fields {
   public static final class UnknownFieldException extends RuntimeException {
     private final int segment;
 
-    UnknownFieldException(int segment, String message) {
+    public UnknownFieldException(int segment, String message) {
       super(message);
       this.segment = segment;
     }

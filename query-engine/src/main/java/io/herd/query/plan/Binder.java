@@ -16,9 +16,18 @@ import java.util.stream.Collectors;
  * aggregates to the select list. Every error carries the offset of the offending expression.
  */
 public final class Binder {
-  private Binder() {}
+  /** Whether paths name {@code devices.jobs} row fields instead of twin fields. */
+  private final boolean jobs;
+
+  private Binder(boolean jobs) {
+    this.jobs = jobs;
+  }
 
   public static Query bind(Query q) {
+    return new Binder(q.from() == Query.Source.JOBS).bindQuery(q);
+  }
+
+  private Query bindQuery(Query q) {
     boolean grouped = !q.groupBy().isEmpty();
     List<Query.Projection> select = new ArrayList<>();
     boolean anyAggregate = false;
@@ -59,7 +68,7 @@ public final class Binder {
 
   /** Binds a bare condition (no select list). */
   public static Expr bindCondition(Expr e) {
-    return bind(e, false);
+    return new Binder(false).bind(e, false);
   }
 
   private static String canonicalName(Expr.Call c) {
@@ -75,7 +84,7 @@ public final class Binder {
     return n;
   }
 
-  private static Expr bindCall(Expr.Call c, boolean nested) {
+  private Expr bindCall(Expr.Call c, boolean nested) {
     String name = canonicalName(c);
     Functions.Arity a = Functions.arity(name);
     if (c.args().size() < a.min() || c.args().size() > a.max()) {
@@ -89,13 +98,16 @@ public final class Binder {
     return new Expr.Call(name, args, c.offset());
   }
 
-  private static Expr bind(Expr e, boolean insideAggregate) {
+  private Expr bind(Expr e, boolean insideAggregate) {
     if (e instanceof Expr.Literal l) {
       return l;
     }
     if (e instanceof Expr.Path p) {
 
       try {
+        if (jobs) {
+          return new Expr.Path(JobFields.canonical(p.segments()), p.offset());
+        }
         return new Expr.Path(Fields.resolve(p.segments()).canonical(), p.offset());
       } catch (Fields.UnknownFieldException x) {
         throw new QuerySyntaxException(p.offset(), x.getMessage());

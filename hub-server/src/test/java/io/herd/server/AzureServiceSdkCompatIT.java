@@ -183,6 +183,31 @@ class AzureServiceSdkCompatIT {
     assertAllPassed(r);
   }
 
+  @Test
+  void jobsRunAsTheServiceSdkExpects() throws Exception {
+    NodeSdk.assumeAvailable();
+    NodeSdk sdk = NodeSdk.installed();
+    String suffix = Long.toHexString(System.nanoTime());
+    String gateway = ";GatewayHostName=localhost:" + hub.mqttPort();
+    String owner = hub.policies().find("iothubowner").orElseThrow().connectionString("localhost");
+    NodeSdk.Result r =
+        sdk.run(
+            sdk.script("jobs-compat.js"),
+            Map.of(
+                "HERD_SERVICE_CS",
+                owner,
+                "HERD_DEVICE_CS_ANSWERS",
+                deviceConnectionString("dj-answers-" + suffix) + gateway,
+                "HERD_DEVICE_CS_OFFLINE",
+                deviceConnectionString("dj-offline-" + suffix) + gateway,
+                "HERD_CA_FILE",
+                hub.caFile().toString(),
+                "NODE_EXTRA_CA_CERTS",
+                hub.caFile().toString()),
+            Duration.ofMinutes(3));
+    assertAllPassed(r);
+  }
+
   private static String deviceConnectionString(String id) throws Exception {
     var device =
         hub.registry()

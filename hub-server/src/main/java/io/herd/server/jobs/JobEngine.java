@@ -449,6 +449,7 @@ public final class JobEngine {
   /** Selects the job's devices and writes them as pending, with the job running. */
   private void begin(Job j, Instant now) {
     j.starting = true;
+    long t0 = System.nanoTime();
     CompiledQuery condition =
         j.condition != null ? j.condition : QueryEngine.compileCondition(j.spec.queryCondition());
     targets
@@ -482,10 +483,17 @@ public final class JobEngine {
                       j.status = JobStatus.RUNNING;
                       j.started = at;
                       writes.starts.add(new JobStore.Start(j.spec.jobId(), ids, at));
-                      LOG.info("job started [job-id: {}, devices: {}]", j.spec.jobId(), ids.size());
+                      long selected = System.nanoTime();
                       saved(j)
                           .onComplete(
                               w -> {
+                                LOG.info(
+                                    "job started [job-id: {}, devices: {}, select-ms: {},"
+                                        + " write-ms: {}]",
+                                    j.spec.jobId(),
+                                    ids.size(),
+                                    (selected - t0) / 1_000_000,
+                                    (System.nanoTime() - selected) / 1_000_000);
                                 j.starting = false;
                                 j.resetRate(System.nanoTime());
                                 if (w.failed()) {

@@ -21,7 +21,7 @@ public record Rollout(
     List<MaintenanceWindow> windows,
     int maxConcurrency) {
 
-  public static final int DEFAULT_MAX_CONCURRENCY = 2000;
+  public static final int DEFAULT_MAX_CONCURRENCY = 10_000;
   public static final int MAX_CONCURRENCY = 20_000;
 
   public static Rollout none() {

@@ -383,4 +383,63 @@ class JobsApiIT {
     assertThat(missing.statusCode()).isEqualTo(404);
     assertThat(missing.getHeader("iothub-errorcode")).isEqualTo("JobNotFound");
   }
+
+  @Test
+  void twoJobsAtOnceBothMakeProgress() throws Exception {
+    fleet("fa", 20);
+    fleet("fb", 20);
+    put(
+        "fa1",
+        twinJob("fa1", "tags.group = 'fa'", new JsonObject().put("f", 1))
+            .put("maxDevicesPerMinute", 600));
+    put(
+        "fb1",
+        twinJob("fb1", "tags.group = 'fb'", new JsonObject().put("f", 2))
+            .put("maxDevicesPerMinute", 600));
+    awaitStatus("fa1", "completed");
+    awaitStatus("fb1", "completed");
+    JsonArray a = query("SELECT * FROM devices.jobs WHERE jobId = 'fa1'", 100).bodyAsJsonArray();
+    JsonArray b = query("SELECT * FROM devices.jobs WHERE jobId = 'fb1'", 100).bodyAsJsonArray();
+    Instant aLast = Instant.MIN;
+    Instant bFirst = Instant.MAX;
+    for (int i = 0; i < a.size(); i++) {
+      Instant t = Instant.parse(a.getJsonObject(i).getString("startTimeUtc"));
+      aLast = t.isAfter(aLast) ? t : aLast;
+    }
+    for (int i = 0; i < b.size(); i++) {
+      Instant t = Instant.parse(b.getJsonObject(i).getString("startTimeUtc"));
+      bFirst = t.isBefore(bFirst) ? t : bFirst;
+    }
+    // Each takes about 2 s at 10 devices/s; run one after the other, b would start after a ends.
+    assertThat(bFirst).isBefore(aLast.minusMillis(500));
+  }
+
+  @Test
+  void aDeviceThatDoesNotAnswerFailsAtTheJobsDeviceTimeout() throws Exception {
+    String id = fleet("dt", 1).get(0);
+    try (MqttTestDevice d =
+        MqttTestDevice.connect(
+            hub, id, hub.hub.registry().find(id).orElseThrow().authentication().primaryKey())) {
+      d.subscribe("$iothub/methods/POST/#", 0);
+      long t0 = System.nanoTime();
+      assertThat(
+              put(
+                      "dt1",
+                      methodJob("dt1", "tags.group = 'dt'", "hang")
+                          .put("deviceTimeoutInSeconds", 2))
+                  .statusCode())
+          .isEqualTo(200);
+      JsonObject done = awaitStatus("dt1", "completed");
+      long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+      assertThat(ms).isBetween(1_500L, 9_000L);
+      assertThat(done.getJsonObject("deviceJobStatistics").getInteger("failedCount")).isEqualTo(1);
+      JsonObject row =
+          query("SELECT * FROM devices.jobs WHERE jobId = 'dt1'", null)
+              .bodyAsJsonArray()
+              .getJsonObject(0);
+      assertThat(row.getJsonObject("error").getString("code")).isEqualTo("GatewayTimeout");
+      assertThat(row.getJsonObject("error").getString("description"))
+          .contains("deviceTimeoutInSeconds");
+    }
+  }
 }

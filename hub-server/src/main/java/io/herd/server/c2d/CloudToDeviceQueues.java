@@ -1,6 +1,7 @@
 package io.herd.server.c2d;
 
 import io.herd.adapter.common.CloudToDeviceMessage;
+import io.herd.core.Contexts;
 import io.herd.core.ErrorCode;
 import io.herd.core.HubException;
 import io.herd.core.Timestamps;
@@ -8,7 +9,6 @@ import io.herd.server.c2d.internal.GroupCommit;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.time.Instant;
@@ -561,15 +561,6 @@ public final class CloudToDeviceQueues {
   }
 
   private <T> Future<T> onOwner(Supplier<Future<T>> op) {
-    Promise<T> p = Promise.promise();
-    owner.runOnContext(
-        v -> {
-          try {
-            op.get().onComplete(p);
-          } catch (RuntimeException e) {
-            p.fail(e);
-          }
-        });
-    return p.future();
+    return Contexts.on(owner, op);
   }
 }

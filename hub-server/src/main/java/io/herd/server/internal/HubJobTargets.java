@@ -11,7 +11,7 @@ import io.herd.query.index.TwinIndex;
 import io.herd.registry.Device;
 import io.herd.registry.DeviceRegistry;
 import io.herd.server.jobs.JobEngine;
-import io.herd.server.jobs.JobSpec;
+import io.herd.server.methods.MethodCall;
 import io.herd.twin.TwinStore;
 import io.herd.twin.TwinUpdate;
 import io.vertx.core.Future;
@@ -85,7 +85,7 @@ public final class HubJobTargets implements JobEngine.Targets {
   }
 
   @Override
-  public Future<MethodResult> invokeMethod(String deviceId, JobSpec.Method m) {
+  public Future<MethodResult> invokeMethod(String deviceId, MethodCall m) {
     if (registry.find(deviceId).isEmpty()) {
       return Future.failedFuture(HubException.deviceNotFound(deviceId));
     }

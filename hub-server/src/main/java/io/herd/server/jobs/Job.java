@@ -116,7 +116,7 @@ final class Job {
             .put("type", spec.type().wire)
             .put("status", status.wire);
     if (spec.method() != null) {
-      o.put("cloudToDeviceMethod", JobCodec.methodJson(spec.method()));
+      o.put("cloudToDeviceMethod", spec.method().json());
     }
     if (spec.updateTwinJson() != null) {
       o.put("updateTwin", spec.updateTwinJson());

@@ -4,9 +4,8 @@ import io.herd.core.ErrorCode;
 import io.herd.core.HubException;
 import io.herd.core.JsonFields;
 import io.herd.core.Timestamps;
+import io.herd.server.methods.MethodCall;
 import io.herd.twin.TwinUpdate;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -28,8 +27,6 @@ public final class JobCodec {
   private static final Pattern JOB_ID = Pattern.compile("[A-Za-z0-9-]{1,64}");
 
   public static final long DEFAULT_MAX_EXECUTION_SECONDS = 3600;
-  static final int MAX_PAYLOAD_BYTES = 128 * 1024;
-  private static final String METHOD_NAME_FORBIDDEN = "$()<>@,;:\\\"/[]?={} \t";
 
   public static void checkJobId(String jobId) {
     if (jobId == null || !JOB_ID.matcher(jobId).matches()) {
@@ -74,7 +71,7 @@ public final class JobCodec {
     }
     JsonObject updateTwinJson = null;
     TwinUpdate update = null;
-    JobSpec.Method method = null;
+    MethodCall method = null;
     if (type == JobType.SCHEDULE_UPDATE_TWIN) {
       updateTwinJson = JsonFields.object(body, "updateTwin", null);
       if (updateTwinJson == null) {
@@ -89,7 +86,7 @@ public final class JobCodec {
             ErrorCode.ARGUMENT_NULL,
             "cloudToDeviceMethod is required for a scheduleDeviceMethod job");
       }
-      method = method(m);
+      method = MethodCall.parse(m, "cloudToDeviceMethod");
     }
     return new JobSpec(
         pathJobId,
@@ -125,45 +122,6 @@ public final class JobCodec {
           "updateTwin.etag must be \"*\" (or absent) in a job, got '" + etag + "'");
     }
     return new TwinUpdate(tags, desired, false, null);
-  }
-
-  private static JobSpec.Method method(JsonObject m) {
-    String name = JsonFields.string(m, "methodName", "cloudToDeviceMethod");
-    if (name == null || name.isEmpty()) {
-      throw new HubException(
-          ErrorCode.ARGUMENT_INVALID, "cloudToDeviceMethod.methodName is required");
-    }
-    for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      if (c < 0x21 || c > 0x7e || METHOD_NAME_FORBIDDEN.indexOf(c) >= 0) {
-        throw HubException.badRequest(
-            "cloudToDeviceMethod.methodName '"
-                + name
-                + "' has a character IoT Hub does not allow at position "
-                + i);
-      }
-    }
-    long response = wholeNumber(m, "responseTimeoutInSeconds", 30, "cloudToDeviceMethod");
-    long connect = wholeNumber(m, "connectTimeoutInSeconds", 0, "cloudToDeviceMethod");
-    if (response < 5 || response > 300) {
-      throw HubException.badRequest(
-          "cloudToDeviceMethod.responseTimeoutInSeconds must be between 5 and 300, got "
-              + response);
-    }
-    if (connect < 0 || connect > 300) {
-      throw HubException.badRequest(
-          "cloudToDeviceMethod.connectTimeoutInSeconds must be between 0 and 300, got " + connect);
-    }
-    Buffer payload = Json.encodeToBuffer(m.getValue("payload"));
-    if (payload.length() > MAX_PAYLOAD_BYTES) {
-      throw new HubException(
-          ErrorCode.MESSAGE_TOO_LARGE,
-          "cloudToDeviceMethod.payload is "
-              + payload.length()
-              + " bytes; the limit is "
-              + MAX_PAYLOAD_BYTES);
-    }
-    return new JobSpec.Method(name, payload, (int) response, (int) connect);
   }
 
   private static Rollout rollout(JsonObject body, JobType type) {
@@ -349,17 +307,9 @@ public final class JobCodec {
       o.put("updateTwin", s.updateTwinJson());
     }
     if (s.method() != null) {
-      o.put("cloudToDeviceMethod", methodJson(s.method()));
+      o.put("cloudToDeviceMethod", s.method().json());
     }
     putRollout(o, s.rollout());
     return o;
-  }
-
-  static JsonObject methodJson(JobSpec.Method m) {
-    return new JsonObject()
-        .put("methodName", m.methodName())
-        .put("payload", Json.decodeValue(m.payload()))
-        .put("responseTimeoutInSeconds", m.responseTimeoutInSeconds())
-        .put("connectTimeoutInSeconds", m.connectTimeoutInSeconds());
   }
 }

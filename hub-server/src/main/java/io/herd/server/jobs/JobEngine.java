@@ -1,6 +1,7 @@
 package io.herd.server.jobs;
 
 import io.herd.adapter.common.MethodResult;
+import io.herd.core.Contexts;
 import io.herd.core.ErrorCode;
 import io.herd.core.HubException;
 import io.herd.core.Timestamps;
@@ -8,13 +9,12 @@ import io.herd.query.CompiledQuery;
 import io.herd.query.QueryEngine;
 import io.herd.query.QueryNotSupportedException;
 import io.herd.query.QuerySyntaxException;
+import io.herd.server.methods.MethodCall;
 import io.herd.twin.TwinUpdate;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Duration;
@@ -69,7 +69,7 @@ public final class JobEngine {
 
     Future<Void> updateTwin(String deviceId, TwinUpdate update);
 
-    Future<MethodResult> invokeMethod(String deviceId, JobSpec.Method method);
+    Future<MethodResult> invokeMethod(String deviceId, MethodCall method);
   }
 
   private final Vertx vertx;
@@ -556,18 +556,10 @@ public final class JobEngine {
   }
 
   static JsonObject methodOutcome(MethodResult r) {
-    Object payload = null;
-    if (r.payload().length() > 0) {
-      try {
-        payload = Json.decodeValue(r.payload());
-      } catch (DecodeException e) {
-        payload = r.payload().toString();
-      }
-    }
     return new JsonObject()
         .put(
             "deviceMethodResponse",
-            new JsonObject().put("status", r.status()).put("payload", payload));
+            new JsonObject().put("status", r.status()).put("payload", r.payloadValue()));
   }
 
   private void finished(Job j, String deviceId, JsonObject outcome, Throwable failure) {
@@ -697,16 +689,7 @@ public final class JobEngine {
   }
 
   private <T> Future<T> onOwner(Supplier<Future<T>> op) {
-    Promise<T> p = Promise.promise();
-    owner.runOnContext(
-        v -> {
-          try {
-            op.get().onComplete(p);
-          } catch (RuntimeException e) {
-            p.fail(e);
-          }
-        });
-    return p.future();
+    return Contexts.on(owner, op);
   }
 
   /** For tests: the ids of all jobs. */

@@ -1,7 +1,7 @@
 package io.herd.server.jobs;
 
+import io.herd.server.methods.MethodCall;
 import io.herd.twin.TwinUpdate;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 
@@ -20,13 +20,5 @@ public record JobSpec(
     long maxExecutionTimeInSeconds,
     JsonObject updateTwinJson,
     TwinUpdate updateTwin,
-    Method method,
-    Rollout rollout) {
-
-  /** A direct method to call on every device. */
-  public record Method(
-      String methodName,
-      Buffer payload,
-      int responseTimeoutInSeconds,
-      int connectTimeoutInSeconds) {}
-}
+    MethodCall method,
+    Rollout rollout) {}

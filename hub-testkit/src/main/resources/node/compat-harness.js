@@ -10,6 +10,7 @@
  */
 
 const crypto = require('crypto');
+const https = require('https');
 
 module.exports = function harness(options = {}) {
   const CALL_TIMEOUT_MS = Number.parseInt(process.env.HERD_CALL_TIMEOUT_MS || '', 10) || 10000;
@@ -155,7 +156,45 @@ module.exports = function harness(options = {}) {
     });
   }
 
+  /**
+   * Reads the hub's live events stream (GET /messages/events on localhost:443, replayed from the
+   * start) for one device until `predicate(text)` holds; resolves with the text read.
+   */
+  function readEvents(deviceId, serviceToken, predicate) {
+    return new Promise((resolve, reject) => {
+      const req = https.get(
+        {
+          host: 'localhost',
+          port: 443,
+          path: `/messages/events?api-version=2021-04-12&deviceId=${encodeURIComponent(deviceId)}`,
+          headers: { Authorization: serviceToken, 'Last-Event-ID': '0' },
+        },
+        (res) => {
+          if (res.statusCode !== 200) {
+            reject(new Error(`GET /messages/events answered ${res.statusCode}`));
+            res.resume();
+            return;
+          }
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk) => {
+            text += chunk;
+            if (predicate(text)) {
+              resolve(text);
+              req.destroy();
+            }
+          });
+          res.on('error', () => {});
+        },
+      );
+      req.on('error', (err) => {
+        if (err.code !== 'ECONNRESET') reject(err);
+      });
+    });
+  }
+
   return {
+    readEvents,
     CALL_TIMEOUT_MS,
     SUFFIX,
     CheckFailure,

@@ -273,7 +273,8 @@ public final class Hub implements AutoCloseable {
             sessions,
             cloudToDevice,
             queryIndexes,
-            jobs);
+            jobs,
+            adapterServices.authenticator());
     var scrape = PrometheusScrapingHandler.create(metrics);
 
     httpsPort = choosePort(config.httpsPort(), config.fallbackHttpsPort());

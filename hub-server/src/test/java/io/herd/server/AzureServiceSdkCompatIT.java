@@ -93,16 +93,7 @@ class AzureServiceSdkCompatIT {
     String mqttCs = deviceConnectionString(mqttId) + ";GatewayHostName=localhost:" + hub.mqttPort();
     String wsCs = deviceConnectionString(wsId);
     String owner = hub.policies().find("iothubowner").orElseThrow().connectionString("localhost");
-    var policy = hub.policies().find("iothubowner").orElseThrow();
-    long expiry = java.time.Instant.now().getEpochSecond() + 3600;
-    String serviceToken =
-        "SharedAccessSignature sr=localhost&sig="
-            + java.net.URLEncoder.encode(
-                io.herd.registry.SasAuthenticator.sign(policy.primaryKey(), "localhost\n" + expiry),
-                java.nio.charset.StandardCharsets.UTF_8)
-            + "&se="
-            + expiry
-            + "&skn=iothubowner";
+    String serviceToken = serviceToken();
     // Cloud-to-device messages wait in the durable queue while the devices are offline and reach
     // them when they connect and subscribe.
     for (String id : java.util.List.of(mqttId, wsId)) {
@@ -181,6 +172,57 @@ class AzureServiceSdkCompatIT {
             Map.of("HERD_SERVICE_CS", owner, "NODE_EXTRA_CA_CERTS", hub.caFile().toString()),
             Duration.ofMinutes(3));
     assertAllPassed(r);
+  }
+
+  @Test
+  void deviceSdkWorksOverHttps() throws Exception {
+    NodeSdk.assumeAvailable();
+    NodeSdk sdk = NodeSdk.installed();
+    String id = "http-compat-" + Long.toHexString(System.nanoTime());
+    String cs = deviceConnectionString(id);
+    for (String text : java.util.List.of("keep", "drop")) {
+      hub.cloudToDevice()
+          .enqueue(
+              id,
+              new io.herd.server.c2d.OutgoingMessage(
+                  text,
+                  null,
+                  io.herd.server.c2d.AckMode.FULL,
+                  null,
+                  null,
+                  null,
+                  Map.of(),
+                  text.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+    NodeSdk.Result r =
+        sdk.run(
+            sdk.script("device-http-compat.js"),
+            Map.of(
+                "HERD_DEVICE_CS_HTTP", cs,
+                "HERD_SERVICE_TOKEN", serviceToken(),
+                "HERD_CA_FILE", hub.caFile().toString(),
+                "NODE_EXTRA_CA_CERTS", hub.caFile().toString()),
+            Duration.ofMinutes(3));
+    assertAllPassed(r);
+    // Completed and rejected: nothing pending, and the feedback says which.
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> hub.cloudToDevice().pending(id) == 0);
+  }
+
+  private static String serviceToken() {
+    var policy = hub.policies().find("iothubowner").orElseThrow();
+    long expiry = java.time.Instant.now().getEpochSecond() + 3600;
+    return "SharedAccessSignature sr=localhost&sig="
+        + java.net.URLEncoder.encode(
+            io.herd.registry.SasAuthenticator.sign(policy.primaryKey(), "localhost\n" + expiry),
+            java.nio.charset.StandardCharsets.UTF_8)
+        + "&se="
+        + expiry
+        + "&skn=iothubowner";
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.herd.server.api;
 
+import io.herd.adapter.common.DeviceAuthenticator;
 import io.herd.adapter.common.DeviceSessions;
 import io.herd.adapter.common.LiveEventStream;
 import io.herd.core.ErrorCode;
@@ -77,6 +78,7 @@ public final class ServiceApi {
   private final CloudToDeviceQueues cloudToDevice;
   private final QueryIndexes indexes;
   private final JobEngine jobs;
+  private final DeviceHttpApi deviceApi;
 
   public ServiceApi(
       DeviceRegistry registry,
@@ -87,8 +89,12 @@ public final class ServiceApi {
       DeviceSessions sessions,
       CloudToDeviceQueues cloudToDevice,
       QueryIndexes indexes,
-      JobEngine jobs) {
+      JobEngine jobs,
+      DeviceAuthenticator deviceAuthenticator) {
     this.jobs = jobs;
+    this.deviceApi =
+        new DeviceHttpApi(
+            deviceAuthenticator, events, cloudToDevice, registry, java.time.Clock.systemUTC());
     this.cloudToDevice = cloudToDevice;
     this.indexes = indexes;
     this.registry = registry;
@@ -121,6 +127,8 @@ public final class ServiceApi {
       router.get("/metrics").handler(metrics);
     }
 
+    // Device paths authenticate devices (their own SAS or certificate), not service policies.
+    deviceApi.routes(router);
     router.route().handler(this::authenticate);
     router
         .get("/messages/events")

@@ -45,6 +45,9 @@ import org.slf4j.LoggerFactory;
 public final class CloudToDeviceQueues {
   private static final Logger LOG = LoggerFactory.getLogger(CloudToDeviceQueues.class);
 
+  /** How long a message taken over HTTPS stays invisible to other receives (IoT Hub: 1 minute). */
+  public static final java.time.Duration LOCK_TIMEOUT = java.time.Duration.ofMinutes(1);
+
   /** Pause before trying a device again that had too many unacknowledged messages. */
   private static final long THROTTLED_RETRY_MS = 1000;
 
@@ -63,6 +66,7 @@ public final class CloudToDeviceQueues {
           Comparator.comparing((Entry e) -> e.message.expiryTime())
               .thenComparingLong(e -> e.message.seq()));
   private final Map<String, Object> ready = new HashMap<>();
+  private final Set<Entry> locked = new LinkedHashSet<>();
   private final Set<String> countsToPublish = new LinkedHashSet<>();
   private long seq;
   private long sweepTimer = -1;
@@ -79,6 +83,24 @@ public final class CloudToDeviceQueues {
 
     DeviceQueue(String deviceId) {
       this.deviceId = deviceId;
+    }
+  }
+
+  /** A message taken by a polling (HTTPS) device: in flight until settled or the lock expires. */
+  private static final class Lock {
+    final String token = UUID.randomUUID().toString();
+    final Instant expires;
+
+    Lock(Instant expires) {
+      this.expires = expires;
+    }
+  }
+
+  /** A message an HTTPS device received, with the token that settles it. */
+  public record Locked(String lockToken, QueuedMessage message) {
+    /** The message as devices get it (system properties and the application properties). */
+    public CloudToDeviceMessage wire() {
+      return CloudToDeviceQueues.wire(message);
     }
   }
 
@@ -315,6 +337,106 @@ public final class CloudToDeviceQueues {
     return store.takeFeedback(max);
   }
 
+  /**
+   * Takes the next message for a polling device and locks it for {@link #LOCK_TIMEOUT}: it counts
+   * as a delivery attempt and is invisible until it is completed, rejected, abandoned or its lock
+   * expires. Completes with null when nothing waits; fails with DeviceNotFound.
+   */
+  public Future<Locked> receive(String deviceId) {
+    return onOwner(
+        () -> {
+          if (recipients.generationId(deviceId) == null) {
+            return Future.failedFuture(HubException.deviceNotFound(deviceId));
+          }
+          DeviceQueue q = queues.get(deviceId);
+          if (q == null) {
+            return Future.succeededFuture(null);
+          }
+          Instant now = clock.instant();
+          for (Entry e : new ArrayList<>(q.entries)) {
+            if (e.sentOn != null) {
+              continue;
+            }
+            if (!e.message.expiryTime().isAfter(now)) {
+              drop(e, FeedbackStatus.EXPIRED);
+            } else if (e.message.deliveryCount() >= e.message.maxDeliveryCount()) {
+              drop(e, FeedbackStatus.DELIVERY_COUNT_EXCEEDED);
+            } else {
+              Lock lock = new Lock(now.plus(LOCK_TIMEOUT));
+              attempt(e, lock);
+              locked.add(e);
+              return Future.succeededFuture(new Locked(lock.token, e.message));
+            }
+          }
+          return Future.succeededFuture(null);
+        });
+  }
+
+  /** Completes a received message: removed, with success feedback when its ack asks for it. */
+  public Future<Void> complete(String deviceId, String lockToken) {
+    return settle(deviceId, lockToken, FeedbackStatus.SUCCESS);
+  }
+
+  /** Rejects a received message: removed, with Rejected feedback when its ack asks for it. */
+  public Future<Void> reject(String deviceId, String lockToken) {
+    return settle(deviceId, lockToken, FeedbackStatus.REJECTED);
+  }
+
+  /** Gives a received message back: visible again at once (its attempt still counts). */
+  public Future<Void> abandon(String deviceId, String lockToken) {
+    return settle(deviceId, lockToken, null);
+  }
+
+  private Future<Void> settle(String deviceId, String lockToken, FeedbackStatus outcome) {
+    return onOwner(
+        () -> {
+          if (recipients.generationId(deviceId) == null) {
+            return Future.failedFuture(HubException.deviceNotFound(deviceId));
+          }
+          Entry e = lockedEntry(deviceId, lockToken);
+          if (e == null) {
+            return Future.failedFuture(
+                new HubException(
+                    ErrorCode.DEVICE_MESSAGE_LOCK_LOST,
+                    "Lock token "
+                        + lockToken
+                        + " does not hold a message of device "
+                        + deviceId
+                        + ": it expired, or the message was already settled"));
+          }
+          locked.remove(e);
+          if (outcome == null) {
+            e.sentOn = null;
+            pump(e.queue);
+            return Future.succeededFuture();
+          }
+          forget(e);
+          remove(e);
+          boolean wanted =
+              outcome == FeedbackStatus.SUCCESS
+                  ? e.message.ack().onSuccess()
+                  : e.message.ack().onFailure();
+          if (wanted) {
+            commits.add(new QueueChange.AddFeedback(Feedback.of(e.message, outcome)));
+          }
+          return Future.succeededFuture();
+        });
+  }
+
+  private Entry lockedEntry(String deviceId, String lockToken) {
+    DeviceQueue q = queues.get(deviceId);
+    if (q == null || lockToken == null) {
+      return null;
+    }
+    Instant now = clock.instant();
+    for (Entry e : q.entries) {
+      if (e.sentOn instanceof Lock l && l.token.equals(lockToken) && l.expires.isAfter(now)) {
+        return e;
+      }
+    }
+    return null;
+  }
+
   /** The device subscribed to its C2D topic on its current connection: send what waits. */
   public void onReady(String deviceId) {
     owner.runOnContext(
@@ -363,14 +485,20 @@ public final class CloudToDeviceQueues {
     }
   }
 
-  private void send(Entry e, Object connection) {
+  /** Counts a delivery attempt, durably, and marks the entry as out with {@code holder}. */
+  private void attempt(Entry e, Object holder) {
     QueuedMessage m = e.message.withDeliveryCount(e.message.deliveryCount() + 1);
     e.message = m;
-    e.sentOn = connection;
-    e.queue.inFlight++;
+    e.sentOn = holder;
     if (e.insert == null || !commits.rewrite(e.insert, new QueueChange.Insert(m))) {
       commits.add(new QueueChange.Attempt(m.deviceId(), m.seq(), m.deliveryCount()));
     }
+  }
+
+  private void send(Entry e, Object connection) {
+    attempt(e, connection);
+    QueuedMessage m = e.message;
+    e.queue.inFlight++;
     recipients
         .deliver(m.deviceId(), wire(m))
         .onComplete(
@@ -434,6 +562,14 @@ public final class CloudToDeviceQueues {
       return;
     }
     Instant now = clock.instant();
+    for (Entry e : new ArrayList<>(locked)) {
+      if (e.sentOn instanceof Lock l && !l.expires.isAfter(now)) {
+        // The device never settled it: visible again, for this device or its next connection.
+        locked.remove(e);
+        e.sentOn = null;
+        pump(e.queue);
+      }
+    }
     List<Entry> expired = new ArrayList<>();
     for (Entry e : byExpiry) {
       if (e.message.expiryTime().isAfter(now)) {
@@ -495,6 +631,7 @@ public final class CloudToDeviceQueues {
   /** Takes an entry out of memory; its store change is the caller's. */
   private void forget(Entry e) {
     e.removed = true;
+    locked.remove(e);
     e.queue.entries.remove(e);
     byExpiry.remove(e);
     if (e.committed) {

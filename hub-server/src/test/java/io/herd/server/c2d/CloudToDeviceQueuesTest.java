@@ -338,4 +338,51 @@ class CloudToDeviceQueuesTest {
                     .extracting(QueueChange.Attempt::deliveryCount)
                     .containsExactly(2));
   }
+
+  @Test
+  void aPollingDeviceTakesMessagesInOrderAndSettlesThemByLockToken() {
+    Future.await(queues.enqueue("d1", message("m1", AckMode.FULL)));
+    Future.await(queues.enqueue("d1", message("m2", AckMode.FULL)));
+    Future.await(queues.enqueue("d1", message("m3", AckMode.NONE)));
+    CloudToDeviceQueues.Locked first = Future.await(queues.receive("d1"));
+    CloudToDeviceQueues.Locked second = Future.await(queues.receive("d1"));
+    assertThat(first.message().messageId()).isEqualTo("m1");
+    assertThat(first.message().deliveryCount()).isEqualTo(1);
+    assertThat(second.message().messageId()).isEqualTo("m2");
+    Future.await(queues.complete("d1", first.lockToken()));
+    Future.await(queues.reject("d1", second.lockToken()));
+    // Settled once: the token is spent.
+    assertThat(codeOf(queues.complete("d1", first.lockToken())))
+        .isEqualTo(ErrorCode.DEVICE_MESSAGE_LOCK_LOST);
+    CloudToDeviceQueues.Locked third = Future.await(queues.receive("d1"));
+    Future.await(queues.abandon("d1", third.lockToken()));
+    CloudToDeviceQueues.Locked again = Future.await(queues.receive("d1"));
+    assertThat(again.message().messageId()).isEqualTo("m3");
+    assertThat(again.message().deliveryCount()).isEqualTo(2);
+    Future.await(queues.complete("d1", again.lockToken()));
+    assertThat(Future.await(queues.receive("d1"))).isNull();
+    await().until(() -> store.feedback().size() == 2);
+    assertThat(store.feedback())
+        .extracting(Feedback::originalMessageId, Feedback::statusCode)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("m1", FeedbackStatus.SUCCESS),
+            org.assertj.core.groups.Tuple.tuple("m2", FeedbackStatus.REJECTED));
+    await().until(() -> devices.counts.get("d1") == 0);
+    assertThat(codeOf(queues.receive("nope"))).isEqualTo(ErrorCode.DEVICE_NOT_FOUND);
+  }
+
+  @Test
+  void anExpiredLockMakesTheMessageVisibleAgain() {
+    Future.await(queues.enqueue("d1", message("m1", AckMode.NONE)));
+    CloudToDeviceQueues.Locked taken = Future.await(queues.receive("d1"));
+    assertThat(Future.await(queues.receive("d1"))).isNull();
+    clock.now = clock.now.plus(CloudToDeviceQueues.LOCK_TIMEOUT).plusSeconds(1);
+    assertThat(codeOf(queues.complete("d1", taken.lockToken())))
+        .isEqualTo(ErrorCode.DEVICE_MESSAGE_LOCK_LOST);
+    queues.sweep();
+    CloudToDeviceQueues.Locked retaken = Future.await(queues.receive("d1"));
+    assertThat(retaken.message().messageId()).isEqualTo("m1");
+    assertThat(retaken.message().deliveryCount()).isEqualTo(2);
+    assertThat(retaken.lockToken()).isNotEqualTo(taken.lockToken());
+  }
 }

@@ -311,32 +311,50 @@ class JobsApiIT {
     assertThat(ms).isBetween(1_700L, 20_000L);
   }
 
+  private static JsonObject windowAt(Instant opens, int minutes) {
+    return new JsonObject()
+        .put("startTime", LocalTime.ofInstant(opens, ZoneOffset.UTC).toString())
+        .put("durationInMinutes", minutes);
+  }
+
   @Test
-  void aJobWaitsForItsMaintenanceWindow() throws Exception {
-    fleet("mw", 3);
-    Instant opens = Instant.now().plusSeconds(4).truncatedTo(ChronoUnit.SECONDS);
-    LocalTime start = LocalTime.ofInstant(opens, ZoneOffset.UTC);
+  void aJobWaitsOutsideItsMaintenanceWindow() throws Exception {
+    fleet("mwf", 3);
+    Instant later = Instant.now().plus(6, ChronoUnit.HOURS).truncatedTo(ChronoUnit.MINUTES);
     JsonObject body =
-        twinJob("mw1", "tags.group = 'mw'", new JsonObject().put("w", 1))
-            .put(
-                "maintenanceWindows",
-                new JsonArray()
-                    .add(
-                        new JsonObject()
-                            .put("startTime", start.toString())
-                            .put("durationInMinutes", 1)));
-    assertThat(put("mw1", body).statusCode()).isEqualTo(200);
+        twinJob("mwf1", "tags.group = 'mwf'", new JsonObject().put("w", 1))
+            .put("maintenanceWindows", new JsonArray().add(windowAt(later, 30)));
+    assertThat(put("mwf1", body).statusCode()).isEqualTo(200);
     await()
-        .atMost(Duration.ofSeconds(3))
-        .until(() -> job("mw1").getString("statusMessage") != null);
-    JsonObject waiting = job("mw1");
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> job("mwf1").getString("statusMessage") != null);
+    JsonObject waiting = job("mwf1");
     assertThat(waiting.getString("status")).isEqualTo("running");
-    assertThat(waiting.getString("statusMessage")).contains("maintenance window");
+    assertThat(waiting.getString("statusMessage"))
+        .contains("maintenance window")
+        .contains(later.toString().substring(0, 16));
     assertThat(waiting.getJsonObject("deviceJobStatistics").getInteger("pendingCount"))
         .isEqualTo(3);
+    Future.await(
+        hub.client
+            .post("/jobs/v2/mwf1/cancel" + API)
+            .putHeader("Authorization", hub.owner())
+            .send());
+    assertThat(job("mwf1").getString("status")).isEqualTo("cancelled");
+  }
+
+  @Test
+  void aJobStartsItsDevicesOnceItsWindowOpens() throws Exception {
+    fleet("mw", 3);
+    Instant opens = Instant.now().plusSeconds(3).truncatedTo(ChronoUnit.SECONDS);
+    JsonObject body =
+        twinJob("mw1", "tags.group = 'mw'", new JsonObject().put("w", 1))
+            .put("maintenanceWindows", new JsonArray().add(windowAt(opens, 1)));
+    assertThat(put("mw1", body).statusCode()).isEqualTo(200);
     awaitStatus("mw1", "completed");
     JsonArray rows =
         query("SELECT * FROM devices.jobs WHERE jobId = 'mw1'", null).bodyAsJsonArray();
+    assertThat(rows).hasSize(3);
     for (int i = 0; i < rows.size(); i++) {
       Instant started = Instant.parse(rows.getJsonObject(i).getString("startTimeUtc"));
       assertThat(started).isAfterOrEqualTo(opens);

@@ -406,13 +406,17 @@ class JobsApiIT {
   void twoJobsAtOnceBothMakeProgress() throws Exception {
     fleet("fa", 20);
     fleet("fb", 20);
+    // The same start time for both, so that neither has a head start.
+    String start = Instant.now().plusSeconds(3).toString();
     put(
         "fa1",
         twinJob("fa1", "tags.group = 'fa'", new JsonObject().put("f", 1))
+            .put("startTime", start)
             .put("maxDevicesPerMinute", 600));
     put(
         "fb1",
         twinJob("fb1", "tags.group = 'fb'", new JsonObject().put("f", 2))
+            .put("startTime", start)
             .put("maxDevicesPerMinute", 600));
     awaitStatus("fa1", "completed");
     awaitStatus("fb1", "completed");

@@ -125,4 +125,58 @@ class IdentityCodecTest {
                     new JsonObject("{\"id\":\"d1\",\"importMode\":\"upsert\"}"), "[2]"))
         .hasMessageContaining("unknown import mode 'upsert'");
   }
+
+  @Test
+  void exportFormReadsBackAsAnImportEntryOfTheSameDevice() {
+    Device d =
+        new Device(
+            "d1",
+            "638401234567890123",
+            42,
+            DeviceStatus.DISABLED,
+            "maintenance",
+            null,
+            ConnectionState.DISCONNECTED,
+            null,
+            null,
+            0,
+            Authentication.sas(KEY, KEY),
+            true,
+            "scope",
+            List.of("p1"));
+    JsonObject line = IdentityCodec.toExportJson(d, false);
+    assertThat(line.getString("id")).isEqualTo("d1");
+    assertThat(line.getString("eTag")).isEqualTo("NDI=");
+    BulkOperation op = IdentityCodec.bulkOperationFromJson(line, null);
+    assertThat(op.mode()).isEqualTo(ImportMode.CREATE_OR_UPDATE);
+    assertThat(op.etag()).isEqualTo("NDI=");
+    assertThat(op.twin()).isNull();
+    assertThat(op.device())
+        .isEqualTo(
+            new DeviceSpec(
+                "d1",
+                DeviceStatus.DISABLED,
+                "maintenance",
+                Authentication.sas(KEY, KEY),
+                true,
+                "scope",
+                List.of("p1")));
+
+    JsonObject keyless = IdentityCodec.toExportJson(d, true);
+    assertThat(keyless.getJsonObject("authentication").getJsonObject("symmetricKey"))
+        .isEqualTo(new JsonObject().putNull("primaryKey").putNull("secondaryKey"));
+    assertThat(IdentityCodec.bulkOperationFromJson(keyless, null).device().authentication())
+        .isEqualTo(Authentication.sas(null, null));
+  }
+
+  @Test
+  void entriesWithoutAPathNameTheBareField() {
+    assertThatThrownBy(
+            () ->
+                IdentityCodec.bulkOperationFromJson(
+                    new JsonObject("{\"id\":\"d1\",\"importMode\":\"updateIfMatchETag\"}"), null))
+        .hasMessageContaining("Field 'eTag' is required");
+    assertThatThrownBy(() -> IdentityCodec.bulkOperationFromJson(new JsonObject("{}"), null))
+        .hasMessage("id is missing");
+  }
 }

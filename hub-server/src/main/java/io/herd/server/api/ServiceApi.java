@@ -6,19 +6,14 @@ import io.herd.core.ErrorCode;
 import io.herd.core.HubException;
 import io.herd.core.JsonFields;
 import io.herd.core.twin.Twin;
-import io.herd.core.twin.TwinIdentity;
 import io.herd.core.twin.TwinJson;
-import io.herd.core.twin.TwinKey;
 import io.herd.query.index.TwinIndex;
-import io.herd.registry.BulkError;
 import io.herd.registry.BulkOperation;
-import io.herd.registry.BulkResult;
 import io.herd.registry.CertificateAuthorities;
 import io.herd.registry.CertificateCodec;
 import io.herd.registry.Device;
 import io.herd.registry.DeviceRegistry;
 import io.herd.registry.IdentityCodec;
-import io.herd.registry.ImportMode;
 import io.herd.registry.Module;
 import io.herd.registry.Permission;
 import io.herd.registry.Principal;
@@ -26,6 +21,7 @@ import io.herd.registry.RegistryStatistics;
 import io.herd.registry.SasAuthenticator;
 import io.herd.server.c2d.CloudToDeviceQueues;
 import io.herd.server.c2d.Feedback;
+import io.herd.server.internal.RegistryBulk;
 import io.herd.server.internal.TwinIdentities;
 import io.herd.twin.TwinStore;
 import io.herd.twin.TwinUpdate;
@@ -42,10 +38,8 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
@@ -75,6 +69,7 @@ public final class ServiceApi {
   private final DeviceSessions sessions;
   private final CloudToDeviceQueues cloudToDevice;
   private final QueryIndexes indexes;
+  private final RegistryBulk bulk;
 
   public ServiceApi(
       DeviceRegistry registry,
@@ -93,6 +88,7 @@ public final class ServiceApi {
     this.authenticator = authenticator;
     this.events = new EventStreamApi(events);
     this.sessions = sessions;
+    this.bulk = new RegistryBulk(registry, twins);
   }
 
   /**
@@ -563,81 +559,14 @@ public final class ServiceApi {
     for (int i = 0; i < entries.size(); i++) {
       ops.add(IdentityCodec.bulkOperationFromJson(entries.getValue(i), "[" + i + "]"));
     }
-    return registry
-        .bulk(ops)
-        .compose(r -> applyTwinParts(ops, r))
+    return bulk.apply(ops)
         .map(r -> Reply.json(r.isSuccessful() ? 200 : 400, IdentityCodec.toJson(r)));
-  }
-
-  /**
-   * Applies the twin part of bulk entries whose identity part succeeded: tags and desired
-   * properties, replacing the twin's for the updateTwin modes, merging otherwise.
-   */
-  private Future<BulkResult> applyTwinParts(List<BulkOperation> ops, BulkResult identities) {
-    Set<String> failed = new HashSet<>();
-    identities.errors().forEach(e -> failed.add(e.deviceId()));
-    List<Future<?>> updates = new ArrayList<>();
-    List<BulkError> errors = new ArrayList<>(identities.errors());
-    for (BulkOperation op : ops) {
-      String id = op.device().deviceId();
-      boolean deleting =
-          op.mode() == ImportMode.DELETE || op.mode() == ImportMode.DELETE_IF_MATCH_ETAG;
-      if (op.twin() == null || failed.contains(id) || deleting) {
-        continue;
-      }
-      JsonObject properties = op.twin().getJsonObject("properties");
-      TwinUpdate update =
-          new TwinUpdate(
-              op.twin().getJsonObject("tags"),
-              properties == null ? null : properties.getJsonObject("desired"),
-              op.mode().touchesTwinOnly(),
-              op.mode() == ImportMode.UPDATE_TWIN_IF_MATCH_ETAG
-                  ? op.twin().getString("etag")
-                  : null);
-      updates.add(
-          ensureTwin(id, null)
-              .compose(t -> twins.update(t.key(), update))
-              .recover(
-                  e -> {
-                    HubException he = HubException.from(e);
-                    // Completions arrive on this request's context, one at a time.
-                    errors.add(new BulkError(id, null, he.errorCode(), he.getMessage()));
-                    return Future.succeededFuture();
-                  }));
-    }
-    return Future.join(updates).map(v -> new BulkResult(errors));
   }
 
   // ---- twins
 
-  /** The twin of a registered identity, made on first use if the engine has none yet. */
   private Future<Twin> ensureTwin(String deviceId, String moduleId) {
-    if (moduleId == null) {
-      TwinKey key = TwinKey.device(deviceId);
-      return registry
-          .get(deviceId)
-          .compose(
-              d -> {
-                // The registry may be a step ahead of the twin (it follows asynchronously);
-                // reads show the registry's state.
-                TwinIdentity identity = TwinIdentities.of(d);
-                Twin t = twins.find(key).orElse(null);
-                return t != null && t.identity().equals(identity)
-                    ? Future.succeededFuture(t)
-                    : twins.ensure(key, identity);
-              });
-    }
-    TwinKey key = TwinKey.module(deviceId, moduleId);
-    return registry
-        .getModule(deviceId, moduleId)
-        .compose(
-            m -> {
-              TwinIdentity identity = TwinIdentities.of(m, registry.find(deviceId).orElse(null));
-              Twin t = twins.find(key).orElse(null);
-              return t != null && t.identity().equals(identity)
-                  ? Future.succeededFuture(t)
-                  : twins.ensure(key, identity);
-            });
+    return TwinIdentities.ensure(registry, twins, deviceId, moduleId);
   }
 
   private Future<Reply> getTwin(RoutingContext ctx) {

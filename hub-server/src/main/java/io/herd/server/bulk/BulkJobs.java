@@ -34,6 +34,9 @@ public final class BulkJobs {
   private static final Logger LOG = LoggerFactory.getLogger(BulkJobs.class);
   private static final long RETRY_MS = 5_000;
 
+  /** How long {@link #close} waits for the step in flight before giving up on it. */
+  private static final long CLOSE_WAIT_MS = 30_000;
+
   private final Context context;
   private final BulkJobStore store;
   private final DeviceRegistry registry;
@@ -217,7 +220,19 @@ public final class BulkJobs {
         job.jobId(),
         job.type().wire(),
         job.linesDone());
-    run.run()
+    Future<JobRun.Outcome> ran;
+    try {
+      ran = run.run();
+    } catch (RuntimeException e) {
+      ran = Future.failedFuture(e);
+    }
+    ran.recover(
+            e -> {
+              LOG.error("bulk job failed [job: {}]", job.jobId(), e);
+              return Future.succeededFuture(
+                  new JobRun.Outcome(
+                      JobRun.End.FAILED, job.progress(), "internal error: " + JobRun.reason(e)));
+            })
         .compose(outcome -> record(job, outcome))
         .onComplete(
             ar -> {
@@ -277,6 +292,20 @@ public final class BulkJobs {
           }
           storage.close();
           idle();
+          if (!stopped.future().isComplete()) {
+            context
+                .owner()
+                .setTimer(
+                    CLOSE_WAIT_MS,
+                    t -> {
+                      if (stopped.tryComplete()) {
+                        LOG.warn(
+                            "bulk job did not stop in time; it resumes at the next start"
+                                + " [job: {}]",
+                            currentId);
+                      }
+                    });
+          }
         });
     return stopped.future();
   }

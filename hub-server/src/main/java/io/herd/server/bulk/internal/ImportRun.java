@@ -19,6 +19,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Imports a device list: reads the input blob as a stream of lines, applies them in chunks of up to
@@ -34,6 +36,8 @@ import java.util.Set;
  * its progress commit, a window of one round trip, makes a resumed run apply that one chunk again.
  */
 public final class ImportRun implements JobRun {
+  private static final Logger LOG = LoggerFactory.getLogger(ImportRun.class);
+
   /** Devices per chunk: the registry's bulk limit. */
   static final int CHUNK = 100;
 
@@ -162,6 +166,17 @@ public final class ImportRun implements JobRun {
 
   /** Works through the lines read so far; called again whenever a step completes. */
   private void pump() {
+    try {
+      work();
+    } catch (RuntimeException e) {
+      // A bug; the job fails instead of hanging, and the hub can still stop.
+      LOG.error("import failed [job: {}]", job.jobId(), e);
+      busy = false;
+      settle(new Outcome(End.FAILED, progress, "internal error: " + JobRun.reason(e)));
+    }
+  }
+
+  private void work() {
     if (busy || settled || input == null && !(stopRequested || cancelRequested)) {
       return;
     }
@@ -354,7 +369,7 @@ public final class ImportRun implements JobRun {
       return;
     }
     settled = true;
-    if (input != null) {
+    if (input != null && !ended) {
       input.abort().run();
     }
     done.complete(outcome);

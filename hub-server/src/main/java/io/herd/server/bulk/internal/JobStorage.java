@@ -97,7 +97,7 @@ public final class JobStorage implements AutoCloseable {
         .compose(
             response -> {
               if (response.statusCode() != 200) {
-                response.request().reset();
+                abort(response);
                 return Future.failedFuture(answer("GET", response));
               }
               response.pause();
@@ -110,9 +110,21 @@ public final class JobStorage implements AutoCloseable {
                   size = -1;
                 }
               }
-              return Future.succeededFuture(
-                  new Input(response, size, () -> response.request().reset()));
+              return Future.succeededFuture(new Input(response, size, () -> abort(response)));
             });
+  }
+
+  /**
+   * Stops a response early; the reset this causes is expected, not an error to log. A response that
+   * has ended already needs nothing.
+   */
+  private static void abort(HttpClientResponse response) {
+    try {
+      response.exceptionHandler(e -> {});
+    } catch (IllegalStateException ended) {
+      return;
+    }
+    response.request().reset();
   }
 
   private static String answer(String method, HttpClientResponse response) {

@@ -21,6 +21,9 @@ import io.herd.registry.pg.PgPolicyStore;
 import io.herd.registry.pg.RegistrySchema;
 import io.herd.server.api.QueryIndexes;
 import io.herd.server.api.ServiceApi;
+import io.herd.server.bulk.BulkJobs;
+import io.herd.server.bulk.pg.BulkSchema;
+import io.herd.server.bulk.pg.PgBulkJobStore;
 import io.herd.server.c2d.CloudToDeviceConfig;
 import io.herd.server.c2d.CloudToDeviceQueues;
 import io.herd.server.c2d.pg.C2dSchema;
@@ -108,6 +111,7 @@ public final class Hub implements AutoCloseable {
   private DeviceSessions sessions;
   private LiveEventStream events;
   private CloudToDeviceQueues cloudToDevice;
+  private BulkJobs bulkJobs;
 
   private Hub(HubConfig config) {
     this.config = config;
@@ -159,6 +163,7 @@ public final class Hub implements AutoCloseable {
     List<Migration> migrations = new ArrayList<>(RegistrySchema.migrations());
     migrations.addAll(TwinSchema.migrations());
     migrations.addAll(C2dSchema.migrations());
+    migrations.addAll(BulkSchema.migrations());
     int applied = Future.await(SchemaMigrator.migrate(pool, migrations));
     LOG.info(
         "schema ready [migrations-applied: {}, transport: {}]",
@@ -250,6 +255,17 @@ public final class Hub implements AutoCloseable {
         "port",
         MqttAdapter.WEBSOCKET_PATH);
 
+    bulkJobs =
+        Future.await(
+            BulkJobs.open(
+                vertx,
+                new PgBulkJobStore(pool),
+                registry,
+                twins,
+                config.jobsDir(),
+                config.dataDir().resolve("jobs-work"),
+                Clock.systemUTC()));
+
     ServiceApi api =
         new ServiceApi(
             registry,
@@ -259,7 +275,8 @@ public final class Hub implements AutoCloseable {
             events,
             sessions,
             cloudToDevice,
-            queryIndexes);
+            queryIndexes,
+            bulkJobs);
     var scrape = PrometheusScrapingHandler.create(metrics);
 
     httpsPort = choosePort(config.httpsPort(), config.fallbackHttpsPort());
@@ -409,6 +426,11 @@ public final class Hub implements AutoCloseable {
     return cloudToDevice;
   }
 
+  /** Import and export jobs of the identity registry. */
+  public BulkJobs bulkJobs() {
+    return bulkJobs;
+  }
+
   /** The built-in events endpoint. */
   public LiveEventStream events() {
     return events;
@@ -458,6 +480,10 @@ public final class Hub implements AutoCloseable {
     try {
       if (httpsDeployment != null) {
         Future.await(vertx.undeploy(httpsDeployment));
+      }
+      if (bulkJobs != null) {
+        // Before the pool: an import's chunk in flight commits its progress.
+        Future.await(bulkJobs.close());
       }
       if (mqtt != null) {
         Future.await(mqtt.close());

@@ -19,6 +19,11 @@ import io.herd.registry.Permission;
 import io.herd.registry.Principal;
 import io.herd.registry.RegistryStatistics;
 import io.herd.registry.SasAuthenticator;
+import io.herd.server.bulk.BulkJob;
+import io.herd.server.bulk.BulkJobCodec;
+import io.herd.server.bulk.BulkJobRequest;
+import io.herd.server.bulk.BulkJobType;
+import io.herd.server.bulk.BulkJobs;
 import io.herd.server.c2d.CloudToDeviceQueues;
 import io.herd.server.c2d.Feedback;
 import io.herd.server.internal.RegistryBulk;
@@ -70,6 +75,7 @@ public final class ServiceApi {
   private final CloudToDeviceQueues cloudToDevice;
   private final QueryIndexes indexes;
   private final RegistryBulk bulk;
+  private final BulkJobs bulkJobs;
 
   public ServiceApi(
       DeviceRegistry registry,
@@ -79,7 +85,8 @@ public final class ServiceApi {
       LiveEventStream events,
       DeviceSessions sessions,
       CloudToDeviceQueues cloudToDevice,
-      QueryIndexes indexes) {
+      QueryIndexes indexes,
+      BulkJobs bulkJobs) {
     this.cloudToDevice = cloudToDevice;
     this.indexes = indexes;
     this.registry = registry;
@@ -89,6 +96,7 @@ public final class ServiceApi {
     this.events = new EventStreamApi(events);
     this.sessions = sessions;
     this.bulk = new RegistryBulk(registry, twins);
+    this.bulkJobs = bulkJobs;
   }
 
   /**
@@ -298,6 +306,19 @@ public final class ServiceApi {
         "/twins/:id/modules/:mid",
         Permission.SERVICE_CONNECT,
         ctx -> updateTwin(ctx, true));
+    // Import and export jobs. /jobs/v2/... are the scheduled device jobs, not these.
+    on(router, HttpMethod.POST, "/jobs/create", Permission.REGISTRY_WRITE, this::createJob);
+    on(router, HttpMethod.GET, "/jobs", Permission.REGISTRY_READ, this::listJobs);
+    onJob(
+        router,
+        HttpMethod.GET,
+        Permission.REGISTRY_READ,
+        ctx -> bulkJobs.get(ctx.pathParam("id")).map(ServiceApi::jobReply));
+    onJob(
+        router,
+        HttpMethod.DELETE,
+        Permission.REGISTRY_WRITE,
+        ctx -> bulkJobs.cancel(ctx.pathParam("id")).map(ServiceApi::jobReply));
     on(
         router,
         HttpMethod.GET,
@@ -384,35 +405,53 @@ public final class ServiceApi {
       String path,
       Permission permission,
       Function<RoutingContext, Future<Reply>> op) {
+    router.route(method, path).handler(ctx -> reply(ctx, permission, op));
+  }
+
+  /** {@code /jobs/:id}, leaving {@code /jobs/v2} to the routes of scheduled jobs. */
+  private void onJob(
+      Router router,
+      HttpMethod method,
+      Permission permission,
+      Function<RoutingContext, Future<Reply>> op) {
     router
-        .route(method, path)
+        .route(method, "/jobs/:id")
         .handler(
             ctx -> {
-              Future<Reply> reply;
-              try {
-                Principal principal = ctx.get(PRINCIPAL);
-                principal.require(permission);
-                reply = op.apply(ctx);
-              } catch (RuntimeException e) {
-                reply = Future.failedFuture(e);
+              if ("v2".equals(ctx.pathParam("id"))) {
+                ctx.next();
+              } else {
+                reply(ctx, permission, op);
               }
-              reply.onComplete(
-                  ar -> {
-                    if (ar.failed()) {
-                      fail(ctx, ar.cause());
-                      return;
-                    }
-                    Reply r = ar.result();
-                    if (r.body() == null) {
-                      ctx.response().setStatusCode(r.status()).end();
-                    } else {
-                      ctx.response()
-                          .setStatusCode(r.status())
-                          .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
-                          .end(r.body());
-                    }
-                  });
             });
+  }
+
+  private void reply(
+      RoutingContext ctx, Permission permission, Function<RoutingContext, Future<Reply>> op) {
+    Future<Reply> reply;
+    try {
+      Principal principal = ctx.get(PRINCIPAL);
+      principal.require(permission);
+      reply = op.apply(ctx);
+    } catch (RuntimeException e) {
+      reply = Future.failedFuture(e);
+    }
+    reply.onComplete(
+        ar -> {
+          if (ar.failed()) {
+            fail(ctx, ar.cause());
+            return;
+          }
+          Reply r = ar.result();
+          if (r.body() == null) {
+            ctx.response().setStatusCode(r.status()).end();
+          } else {
+            ctx.response()
+                .setStatusCode(r.status())
+                .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+                .end(r.body());
+          }
+        });
   }
 
   private static void fail(RoutingContext ctx, Throwable failure) {
@@ -561,6 +600,34 @@ public final class ServiceApi {
     }
     return bulk.apply(ops)
         .map(r -> Reply.json(r.isSuccessful() ? 200 : 400, IdentityCodec.toJson(r)));
+  }
+
+  // ---- import and export jobs
+
+  private Future<Reply> createJob(RoutingContext ctx) {
+    BulkJobRequest request =
+        BulkJobCodec.requestFromJson(JsonFields.parseObject(ctx.body().buffer()));
+    if (request.type() == BulkJobType.EXPORT) {
+      // An export reveals every identity, keys included.
+      Principal principal = ctx.get(PRINCIPAL);
+      principal.require(Permission.REGISTRY_READ);
+    }
+    return bulkJobs.create(request).map(ServiceApi::jobReply);
+  }
+
+  private Future<Reply> listJobs(RoutingContext ctx) {
+    return bulkJobs
+        .list()
+        .map(
+            jobs -> {
+              JsonArray out = new JsonArray();
+              jobs.forEach(j -> out.add(BulkJobCodec.toJson(j)));
+              return Reply.json(200, out);
+            });
+  }
+
+  private static Reply jobReply(BulkJob job) {
+    return Reply.json(200, BulkJobCodec.toJson(job));
   }
 
   // ---- twins

@@ -184,6 +184,22 @@ class AzureServiceSdkCompatIT {
     assertAllPassed(r);
   }
 
+  @Test
+  void importAndExportJobsWorkWithTheServiceSdk() {
+    NodeSdk.assumeAvailable();
+    NodeSdk sdk = NodeSdk.installed();
+    String owner = hub.policies().find("iothubowner").orElseThrow().connectionString("localhost");
+    NodeSdk.Result r =
+        sdk.run(
+            sdk.script("bulk-jobs-compat.js"),
+            Map.of(
+                "HERD_SERVICE_CS", owner,
+                "HERD_JOBS_DIR", hub.config().jobsDir().toString(),
+                "NODE_EXTRA_CA_CERTS", hub.caFile().toString()),
+            Duration.ofMinutes(3));
+    assertAllPassed(r);
+  }
+
   private static String deviceConnectionString(String id) throws Exception {
     var device =
         hub.registry()

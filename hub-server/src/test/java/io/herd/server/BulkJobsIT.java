@@ -106,6 +106,18 @@ class BulkJobsIT {
         .put("outputBlobContainerUri", out.toUri().toString());
   }
 
+  private static JsonObject httpImport(String in, String out) {
+    return new JsonObject()
+        .put("type", "import")
+        .put("inputBlobContainerUri", blobs.url(in))
+        .put("outputBlobContainerUri", blobs.url(out));
+  }
+
+  private static HttpResponse<Buffer> cancel(TestHub h, String id) {
+    return Future.await(
+        h.client.delete("/jobs/" + id + API).putHeader("Authorization", h.owner()).send());
+  }
+
   private static JsonObject exportJob(Path out, boolean excludeKeys) {
     return new JsonObject()
         .put("type", "export")
@@ -332,13 +344,7 @@ class BulkJobsIT {
     blobs.put(
         "/in/devices.txt",
         "{\"id\":\"http-1\",\"tags\":{\"via\":\"http\"}}\n{\"id\":\"http-1\",\"importMode\":\"create\"}\n");
-    String importId =
-        created(
-            hub,
-            new JsonObject()
-                .put("type", "import")
-                .put("inputBlobContainerUri", blobs.url("/in?sv=1&sig=s3cret"))
-                .put("outputBlobContainerUri", blobs.url("/out/?sig=s3cret")));
+    String importId = created(hub, httpImport("/in?sv=1&sig=s3cret", "/out/?sig=s3cret"));
     JsonObject imported = awaitStatus(hub, importId, "completed");
     assertThat(imported.getString("failureReason")).startsWith("1 of 2 devices failed");
     assertThat(hub.hub.registry().find("http-1")).isPresent();
@@ -364,13 +370,7 @@ class BulkJobsIT {
     BlobServer.Request exported = blobs.last(HttpMethod.PUT, "/exports/http.txt");
     assertThat(exported.body().toString()).contains("\"id\":\"http-1\"");
 
-    String missing =
-        created(
-            hub,
-            new JsonObject()
-                .put("type", "import")
-                .put("inputBlobContainerUri", blobs.url("/nothing-here?sig=s3cret"))
-                .put("outputBlobContainerUri", blobs.url("/out?sig=s3cret")));
+    String missing = created(hub, httpImport("/nothing-here?sig=s3cret", "/out?sig=s3cret"));
     JsonObject failed = awaitStatus(hub, missing, "failed");
     assertThat(failed.getString("failureReason"))
         .contains("/nothing-here/devices.txt")
@@ -421,13 +421,7 @@ class BulkJobsIT {
   @Test
   void jobsRunOneAtATimeInTheOrderTheyWereCreated() throws Exception {
     BlobServer.Hold held = blobs.hold("/slow/devices.txt", "{\"id\":\"order-1\"}\n", "");
-    String first =
-        created(
-            hub,
-            new JsonObject()
-                .put("type", "import")
-                .put("inputBlobContainerUri", blobs.url("/slow"))
-                .put("outputBlobContainerUri", blobs.url("/slow-out")));
+    String first = created(hub, httpImport("/slow", "/slow-out"));
     await().atMost(JOB_TIME).until(held::requested);
     Path dir = jobsDir(hub).resolve("order");
     String second = created(hub, exportJob(dir.resolve("second"), false));
@@ -439,12 +433,7 @@ class BulkJobsIT {
     assertThat(waiting.getValue("startTimeUtc")).isNull();
     assertThat(waiting.getInteger("progress")).isZero();
 
-    HttpResponse<Buffer> cancelled =
-        Future.await(
-            hub.client
-                .delete("/jobs/" + third + API)
-                .putHeader("Authorization", hub.owner())
-                .send());
+    HttpResponse<Buffer> cancelled = cancel(hub, third);
     assertThat(cancelled.statusCode()).isEqualTo(200);
     assertThat(cancelled.bodyAsJsonObject().getString("status")).isEqualTo("cancelled");
 
@@ -462,23 +451,12 @@ class BulkJobsIT {
   void cancellingARunningImportStopsItAndTheNextJobRuns() throws Exception {
     BlobServer.Hold held =
         blobs.hold("/cancel/devices.txt", "{\"id\":\"cancel-1\"}\n", "{\"id\":\"cancel-2\"}\n");
-    String running =
-        created(
-            hub,
-            new JsonObject()
-                .put("type", "import")
-                .put("inputBlobContainerUri", blobs.url("/cancel"))
-                .put("outputBlobContainerUri", blobs.url("/cancel-out")));
+    String running = created(hub, httpImport("/cancel", "/cancel-out"));
     await().atMost(JOB_TIME).until(held::requested);
     Path dir = jobsDir(hub).resolve("after-cancel");
     String next = created(hub, exportJob(dir, false));
 
-    HttpResponse<Buffer> r =
-        Future.await(
-            hub.client
-                .delete("/jobs/" + running + API)
-                .putHeader("Authorization", hub.owner())
-                .send());
+    HttpResponse<Buffer> r = cancel(hub, running);
     assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
     assertThat(r.bodyAsJsonObject().getString("status")).isEqualTo("cancelled");
     assertThat(r.bodyAsJsonObject().getString("endTimeUtc")).endsWith("Z");
@@ -504,13 +482,7 @@ class BulkJobsIT {
     BlobServer.Hold held = blobs.hold("/restart/devices.txt", head.toString(), tail.toString());
     TestHub h = TestHub.start();
     try {
-      String id =
-          created(
-              h,
-              new JsonObject()
-                  .put("type", "import")
-                  .put("inputBlobContainerUri", blobs.url("/restart"))
-                  .put("outputBlobContainerUri", blobs.url("/restart-out")));
+      String id = created(h, httpImport("/restart", "/restart-out"));
       // 550 lines arrived: five chunks of 100 are applied, the sixth waits for more lines.
       TestHub before = h;
       await()

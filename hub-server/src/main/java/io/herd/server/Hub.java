@@ -21,6 +21,9 @@ import io.herd.registry.pg.PgPolicyStore;
 import io.herd.registry.pg.RegistrySchema;
 import io.herd.server.api.QueryIndexes;
 import io.herd.server.api.ServiceApi;
+import io.herd.server.bulk.BulkJobs;
+import io.herd.server.bulk.pg.BulkSchema;
+import io.herd.server.bulk.pg.PgBulkJobStore;
 import io.herd.server.c2d.CloudToDeviceConfig;
 import io.herd.server.c2d.CloudToDeviceQueues;
 import io.herd.server.c2d.pg.C2dSchema;
@@ -113,6 +116,7 @@ public final class Hub implements AutoCloseable {
   private LiveEventStream events;
   private CloudToDeviceQueues cloudToDevice;
   private JobEngine jobs;
+  private BulkJobs bulkJobs;
 
   private Hub(HubConfig config) {
     this.config = config;
@@ -165,6 +169,7 @@ public final class Hub implements AutoCloseable {
     migrations.addAll(TwinSchema.migrations());
     migrations.addAll(C2dSchema.migrations());
     migrations.addAll(JobSchema.migrations());
+    migrations.addAll(BulkSchema.migrations());
     int applied = Future.await(SchemaMigrator.migrate(pool, migrations));
     LOG.info(
         "schema ready [migrations-applied: {}, transport: {}]",
@@ -263,6 +268,17 @@ public final class Hub implements AutoCloseable {
         "port",
         MqttAdapter.WEBSOCKET_PATH);
 
+    bulkJobs =
+        Future.await(
+            BulkJobs.open(
+                vertx,
+                new PgBulkJobStore(pool),
+                registry,
+                twins,
+                config.jobsDir(),
+                config.dataDir().resolve("jobs-work"),
+                Clock.systemUTC()));
+
     ServiceApi api =
         new ServiceApi(
             registry,
@@ -274,7 +290,8 @@ public final class Hub implements AutoCloseable {
             cloudToDevice,
             queryIndexes,
             jobs,
-            adapterServices.authenticator());
+            adapterServices.authenticator(),
+            bulkJobs);
     var scrape = PrometheusScrapingHandler.create(metrics);
 
     httpsPort = choosePort(config.httpsPort(), config.fallbackHttpsPort());
@@ -428,6 +445,11 @@ public final class Hub implements AutoCloseable {
     return cloudToDevice;
   }
 
+  /** Import and export jobs of the identity registry. */
+  public BulkJobs bulkJobs() {
+    return bulkJobs;
+  }
+
   /** The built-in events endpoint. */
   public LiveEventStream events() {
     return events;
@@ -477,6 +499,10 @@ public final class Hub implements AutoCloseable {
     try {
       if (httpsDeployment != null) {
         Future.await(vertx.undeploy(httpsDeployment));
+      }
+      if (bulkJobs != null) {
+        // Before the pool: an import's chunk in flight commits its progress.
+        Future.await(bulkJobs.close());
       }
       if (mqtt != null) {
         Future.await(mqtt.close());

@@ -19,6 +19,8 @@ import java.util.Map;
  * @param fallbackHttpsPort used when the HTTPS port needs privileges the process lacks
  * @param devices limits of the device endpoints
  * @param queryIndexes twin paths to index for queries at start-up ({@code tags.site}, ...)
+ * @param jobsDir the only directory import and export jobs may read and write through {@code
+ *     file://} container URIs; null for {@code dataDir/jobs}
  */
 public record HubConfig(
     Path dataDir,
@@ -32,7 +34,8 @@ public record HubConfig(
     String bindHost,
     int fallbackHttpsPort,
     DeviceLimits devices,
-    List<String> queryIndexes) {
+    List<String> queryIndexes,
+    Path jobsDir) {
 
   /**
    * Device endpoint settings.
@@ -95,7 +98,8 @@ public record HubConfig(
           Map.entry("maxConnections", "HERD_MAX_CONNECTIONS"),
           Map.entry("deviceMessageRate", "HERD_DEVICE_MESSAGE_RATE"),
           Map.entry("c2dMaxQueueDepth", "HERD_C2D_MAX_QUEUE_DEPTH"),
-          Map.entry("queryIndexes", "HERD_QUERY_INDEXES"));
+          Map.entry("queryIndexes", "HERD_QUERY_INDEXES"),
+          Map.entry("jobsDir", "HERD_JOBS_DIR"));
 
   public HubConfig {
     if (hostName == null || hostName.isBlank() || hostName.contains("/")) {
@@ -113,6 +117,9 @@ public record HubConfig(
     if (devices == null) {
       devices = DeviceLimits.defaults();
     }
+    if (jobsDir == null && dataDir != null) {
+      jobsDir = dataDir.resolve("jobs");
+    }
     queryIndexes = queryIndexes == null ? List.of() : List.copyOf(queryIndexes);
     for (String path : queryIndexes) {
       io.herd.query.index.TwinIndex.canonicalPath(path); // throws IllegalArgumentException
@@ -129,6 +136,7 @@ public record HubConfig(
   public static HubConfig fromJson(JsonObject j) {
     String tlsCert = j.getString("tlsCert");
     String tlsKey = j.getString("tlsKey");
+    String jobsDir = j.getString("jobsDir");
     return new HubConfig(
         Path.of(j.getString("dataDir", "./data")).toAbsolutePath().normalize(),
         j.getString("hostName", "localhost").toLowerCase(Locale.ROOT),
@@ -147,7 +155,8 @@ public record HubConfig(
             intOf(j, "maxConnections", 100_000),
             intOf(j, "deviceMessageRate", 0),
             intOf(j, "c2dMaxQueueDepth", 50)),
-        listOf(j, "queryIndexes"));
+        listOf(j, "queryIndexes"),
+        jobsDir == null ? null : Path.of(jobsDir).toAbsolutePath().normalize());
   }
 
   /** A list setting: a JSON array or a comma-separated string (as flags and env vars give it). */

@@ -130,6 +130,13 @@ public final class Main implements Callable<Integer> {
                 + " (HERD_QUERY_INDEXES)")
     String queryIndexes;
 
+    @Option(
+        names = "--jobs-dir",
+        description =
+            "The only directory import and export jobs may use through file:// container URIs,"
+                + " default DATA_DIR/jobs (HERD_JOBS_DIR)")
+    String jobsDir;
+
     @Override
     public Integer call() throws Exception {
       HubConfig config;
@@ -195,6 +202,7 @@ public final class Main implements Callable<Integer> {
       putIf(s, "deviceMessageRate", deviceMessageRate);
       putIf(s, "c2dMaxQueueDepth", c2dMaxQueueDepth);
       putIf(s, "queryIndexes", queryIndexes);
+      putIf(s, "jobsDir", jobsDir);
       return s;
     }
 

@@ -39,6 +39,7 @@ class AzureServiceSdkCompatIT {
                 "0.0.0.0",
                 443,
                 null,
+                null,
                 null));
   }
 
@@ -246,6 +247,22 @@ class AzureServiceSdkCompatIT {
                 hub.caFile().toString(),
                 "NODE_EXTRA_CA_CERTS",
                 hub.caFile().toString()),
+            Duration.ofMinutes(3));
+    assertAllPassed(r);
+  }
+
+  @Test
+  void importAndExportJobsWorkWithTheServiceSdk() {
+    NodeSdk.assumeAvailable();
+    NodeSdk sdk = NodeSdk.installed();
+    String owner = hub.policies().find("iothubowner").orElseThrow().connectionString("localhost");
+    NodeSdk.Result r =
+        sdk.run(
+            sdk.script("bulk-jobs-compat.js"),
+            Map.of(
+                "HERD_SERVICE_CS", owner,
+                "HERD_JOBS_DIR", hub.config().jobsDir().toString(),
+                "NODE_EXTRA_CA_CERTS", hub.caFile().toString()),
             Duration.ofMinutes(3));
     assertAllPassed(r);
   }

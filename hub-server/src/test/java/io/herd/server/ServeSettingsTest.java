@@ -30,6 +30,25 @@ class ServeSettingsTest {
     assertThat(c.amqpPort()).isEqualTo(5671);
     assertThat(c.pgUrl()).isNull();
     assertThat(c.fallbackHttpsPort()).isEqualTo(8443);
+    assertThat(c.jobsDir()).isEqualTo(c.dataDir().resolve("jobs"));
+  }
+
+  @Test
+  void jobsDirComesFromTheEnvironmentOrTheFlag() throws Exception {
+    Path empty = Files.writeString(dir.resolve("empty.json"), "{}");
+    assertThat(
+            config(Map.of("HERD_JOBS_DIR", "/srv/herd-jobs"), "--config", empty.toString())
+                .jobsDir())
+        .isEqualTo(Path.of("/srv/herd-jobs"));
+    assertThat(
+            config(
+                    Map.of("HERD_JOBS_DIR", "/srv/herd-jobs"),
+                    "--config",
+                    empty.toString(),
+                    "--jobs-dir",
+                    "/srv/other/../exchange")
+                .jobsDir())
+        .isEqualTo(Path.of("/srv/exchange"));
   }
 
   @Test

@@ -183,28 +183,32 @@ public final class IdentityCodec {
 
   // ---- bulk
 
-  /** Parses one entry of a bulk request; {@code path} is e.g. {@code [3]} for messages. */
+  /**
+   * Parses one entry of a bulk request or import file (IoT Hub's ExportImportDevice).
+   *
+   * @param path prefixes field names in messages, e.g. {@code [3]}; null or empty for none
+   */
   public static BulkOperation bulkOperationFromJson(Object entry, String path) {
     if (!(entry instanceof JsonObject j)) {
-      throw JsonFields.wrongType(path, "an object", entry);
+      throw JsonFields.wrongType(path == null ? "entry" : path, "an object", entry);
     }
     String id = string(j, "id", path);
     if (id == null) {
       id = string(j, "deviceId", path);
     }
-    Ids.require(path + ".id", id);
-    ImportMode mode = ImportMode.parse(path + ".importMode", string(j, "importMode", path));
+    Ids.require(path(path, "id"), id);
+    ImportMode mode = ImportMode.parse(path(path, "importMode"), string(j, "importMode", path));
     String etag = string(j, "eTag", path);
     if (etag == null) {
       etag = string(j, "etag", path);
     }
     if (mode.checksEtag() && !mode.touchesTwinOnly() && (etag == null || etag.isBlank())) {
       throw HubException.badRequest(
-          "Field '" + path + ".eTag' is required with import mode " + mode.wire());
+          "Field '" + path(path, "eTag") + "' is required with import mode " + mode.wire());
     }
     if (mode == ImportMode.UPDATE_TWIN_IF_MATCH_ETAG && string(j, "twinETag", path) == null) {
       throw HubException.badRequest(
-          "Field '" + path + ".twinETag' is required with import mode " + mode.wire());
+          "Field '" + path(path, "twinETag") + "' is required with import mode " + mode.wire());
     }
     JsonObject twin = null;
     JsonObject tags = object(j, "tags", path);
@@ -223,6 +227,30 @@ public final class IdentityCodec {
       }
     }
     return new BulkOperation(mode, deviceSpec(j, id, path), etag, twin);
+  }
+
+  /**
+   * A device as an export job writes it: one line of IoT Hub's {@code devices.txt}
+   * (ExportImportDevice) without the twin part, which the caller adds. {@link
+   * #bulkOperationFromJson} reads it back.
+   *
+   * @param excludeKeys null the symmetric keys, as IoT Hub's {@code excludeKeysInExport} does
+   */
+  public static JsonObject toExportJson(Device d, boolean excludeKeys) {
+    JsonObject authentication = toJson(d.authentication());
+    if (excludeKeys) {
+      authentication.put(
+          "symmetricKey", new JsonObject().putNull("primaryKey").putNull("secondaryKey"));
+    }
+    return new JsonObject()
+        .put("id", d.deviceId())
+        .put("eTag", d.etag())
+        .put("status", d.status().wire())
+        .put("statusReason", d.statusReason())
+        .put("authentication", authentication)
+        .put("capabilities", new JsonObject().put("iotEdge", d.iotEdge()))
+        .put("deviceScope", d.deviceScope())
+        .put("parentScopes", new JsonArray(new ArrayList<>(d.parentScopes())));
   }
 
   public static JsonObject toJson(BulkResult result) {

@@ -69,24 +69,28 @@ class IdentityCodecTest {
         .hasMessageContaining(message);
   }
 
+  /** Device d1, version 42, disabled for maintenance, with SAS keys and a scope. */
+  private static Device device(Instant statusUpdated, int cloudToDeviceMessages) {
+    return new Device(
+        "d1",
+        "638401234567890123",
+        42,
+        DeviceStatus.DISABLED,
+        "maintenance",
+        statusUpdated,
+        ConnectionState.DISCONNECTED,
+        null,
+        null,
+        cloudToDeviceMessages,
+        Authentication.sas(KEY, KEY),
+        true,
+        "scope",
+        List.of("p1"));
+  }
+
   @Test
   void storedFormReadsBackTheSameDevice() {
-    Device d =
-        new Device(
-            "d1",
-            "638401234567890123",
-            42,
-            DeviceStatus.DISABLED,
-            "maintenance",
-            Instant.parse("2024-01-02T03:04:05.1234567Z"),
-            ConnectionState.DISCONNECTED,
-            null,
-            null,
-            3,
-            Authentication.sas(KEY, KEY),
-            true,
-            "scope",
-            List.of("p1"));
+    Device d = device(Instant.parse("2024-01-02T03:04:05.1234567Z"), 3);
     JsonObject json = IdentityCodec.toJson(d);
     assertThat(json.getString("etag")).isEqualTo("NDI=");
     assertThat(json.getString("statusUpdatedTime")).isEqualTo("2024-01-02T03:04:05.1234567Z");
@@ -124,5 +128,44 @@ class IdentityCodecTest {
                 IdentityCodec.bulkOperationFromJson(
                     new JsonObject("{\"id\":\"d1\",\"importMode\":\"upsert\"}"), "[2]"))
         .hasMessageContaining("unknown import mode 'upsert'");
+  }
+
+  @Test
+  void exportFormReadsBackAsAnImportEntryOfTheSameDevice() {
+    Device d = device(null, 0);
+    JsonObject line = IdentityCodec.toExportJson(d, false);
+    assertThat(line.getString("id")).isEqualTo("d1");
+    assertThat(line.getString("eTag")).isEqualTo("NDI=");
+    BulkOperation op = IdentityCodec.bulkOperationFromJson(line, null);
+    assertThat(op.mode()).isEqualTo(ImportMode.CREATE_OR_UPDATE);
+    assertThat(op.etag()).isEqualTo("NDI=");
+    assertThat(op.twin()).isNull();
+    assertThat(op.device())
+        .isEqualTo(
+            new DeviceSpec(
+                "d1",
+                DeviceStatus.DISABLED,
+                "maintenance",
+                Authentication.sas(KEY, KEY),
+                true,
+                "scope",
+                List.of("p1")));
+
+    JsonObject keyless = IdentityCodec.toExportJson(d, true);
+    assertThat(keyless.getJsonObject("authentication").getJsonObject("symmetricKey"))
+        .isEqualTo(new JsonObject().putNull("primaryKey").putNull("secondaryKey"));
+    assertThat(IdentityCodec.bulkOperationFromJson(keyless, null).device().authentication())
+        .isEqualTo(Authentication.sas(null, null));
+  }
+
+  @Test
+  void entriesWithoutAPathNameTheBareField() {
+    assertThatThrownBy(
+            () ->
+                IdentityCodec.bulkOperationFromJson(
+                    new JsonObject("{\"id\":\"d1\",\"importMode\":\"updateIfMatchETag\"}"), null))
+        .hasMessageContaining("Field 'eTag' is required");
+    assertThatThrownBy(() -> IdentityCodec.bulkOperationFromJson(new JsonObject("{}"), null))
+        .hasMessage("id is missing");
   }
 }

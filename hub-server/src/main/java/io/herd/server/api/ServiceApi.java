@@ -7,26 +7,27 @@ import io.herd.core.ErrorCode;
 import io.herd.core.HubException;
 import io.herd.core.JsonFields;
 import io.herd.core.twin.Twin;
-import io.herd.core.twin.TwinIdentity;
 import io.herd.core.twin.TwinJson;
-import io.herd.core.twin.TwinKey;
 import io.herd.query.index.TwinIndex;
-import io.herd.registry.BulkError;
 import io.herd.registry.BulkOperation;
-import io.herd.registry.BulkResult;
 import io.herd.registry.CertificateAuthorities;
 import io.herd.registry.CertificateCodec;
 import io.herd.registry.Device;
 import io.herd.registry.DeviceRegistry;
 import io.herd.registry.IdentityCodec;
-import io.herd.registry.ImportMode;
 import io.herd.registry.Module;
 import io.herd.registry.Permission;
 import io.herd.registry.Principal;
 import io.herd.registry.RegistryStatistics;
 import io.herd.registry.SasAuthenticator;
+import io.herd.server.bulk.BulkJob;
+import io.herd.server.bulk.BulkJobCodec;
+import io.herd.server.bulk.BulkJobRequest;
+import io.herd.server.bulk.BulkJobType;
+import io.herd.server.bulk.BulkJobs;
 import io.herd.server.c2d.CloudToDeviceQueues;
 import io.herd.server.c2d.Feedback;
+import io.herd.server.internal.RegistryBulk;
 import io.herd.server.internal.TwinIdentities;
 import io.herd.server.jobs.JobEngine;
 import io.herd.twin.TwinStore;
@@ -44,10 +45,8 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
@@ -79,6 +78,8 @@ public final class ServiceApi {
   private final QueryIndexes indexes;
   private final JobEngine jobs;
   private final DeviceHttpApi deviceApi;
+  private final RegistryBulk bulk;
+  private final BulkJobs bulkJobs;
 
   public ServiceApi(
       DeviceRegistry registry,
@@ -90,7 +91,8 @@ public final class ServiceApi {
       CloudToDeviceQueues cloudToDevice,
       QueryIndexes indexes,
       JobEngine jobs,
-      DeviceAuthenticator deviceAuthenticator) {
+      DeviceAuthenticator deviceAuthenticator,
+      BulkJobs bulkJobs) {
     this.jobs = jobs;
     this.deviceApi =
         new DeviceHttpApi(
@@ -103,6 +105,8 @@ public final class ServiceApi {
     this.authenticator = authenticator;
     this.events = new EventStreamApi(events);
     this.sessions = sessions;
+    this.bulk = new RegistryBulk(registry, twins);
+    this.bulkJobs = bulkJobs;
   }
 
   /**
@@ -376,6 +380,19 @@ public final class ServiceApi {
         "/twins/:id/modules/:mid",
         Permission.SERVICE_CONNECT,
         ctx -> updateTwin(ctx, true));
+    // Import and export jobs. /jobs/v2/... are the scheduled device jobs, not these.
+    on(router, HttpMethod.POST, "/jobs/create", Permission.REGISTRY_WRITE, this::createJob);
+    on(router, HttpMethod.GET, "/jobs", Permission.REGISTRY_READ, this::listJobs);
+    onJob(
+        router,
+        HttpMethod.GET,
+        Permission.REGISTRY_READ,
+        ctx -> bulkJobs.get(ctx.pathParam("id")).map(ServiceApi::jobReply));
+    onJob(
+        router,
+        HttpMethod.DELETE,
+        Permission.REGISTRY_WRITE,
+        ctx -> bulkJobs.cancel(ctx.pathParam("id")).map(ServiceApi::jobReply));
     on(
         router,
         HttpMethod.GET,
@@ -462,35 +479,53 @@ public final class ServiceApi {
       String path,
       Permission permission,
       Function<RoutingContext, Future<Reply>> op) {
+    router.route(method, path).handler(ctx -> reply(ctx, permission, op));
+  }
+
+  /** {@code /jobs/:id}, leaving {@code /jobs/v2} to the routes of scheduled jobs. */
+  private void onJob(
+      Router router,
+      HttpMethod method,
+      Permission permission,
+      Function<RoutingContext, Future<Reply>> op) {
     router
-        .route(method, path)
+        .route(method, "/jobs/:id")
         .handler(
             ctx -> {
-              Future<Reply> reply;
-              try {
-                Principal principal = ctx.get(PRINCIPAL);
-                principal.require(permission);
-                reply = op.apply(ctx);
-              } catch (RuntimeException e) {
-                reply = Future.failedFuture(e);
+              if ("v2".equals(ctx.pathParam("id"))) {
+                ctx.next();
+              } else {
+                reply(ctx, permission, op);
               }
-              reply.onComplete(
-                  ar -> {
-                    if (ar.failed()) {
-                      fail(ctx, ar.cause());
-                      return;
-                    }
-                    Reply r = ar.result();
-                    if (r.body() == null) {
-                      ctx.response().setStatusCode(r.status()).end();
-                    } else {
-                      ctx.response()
-                          .setStatusCode(r.status())
-                          .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
-                          .end(r.body());
-                    }
-                  });
             });
+  }
+
+  private void reply(
+      RoutingContext ctx, Permission permission, Function<RoutingContext, Future<Reply>> op) {
+    Future<Reply> reply;
+    try {
+      Principal principal = ctx.get(PRINCIPAL);
+      principal.require(permission);
+      reply = op.apply(ctx);
+    } catch (RuntimeException e) {
+      reply = Future.failedFuture(e);
+    }
+    reply.onComplete(
+        ar -> {
+          if (ar.failed()) {
+            fail(ctx, ar.cause());
+            return;
+          }
+          Reply r = ar.result();
+          if (r.body() == null) {
+            ctx.response().setStatusCode(r.status()).end();
+          } else {
+            ctx.response()
+                .setStatusCode(r.status())
+                .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+                .end(r.body());
+          }
+        });
   }
 
   private static void fail(RoutingContext ctx, Throwable failure) {
@@ -637,81 +672,42 @@ public final class ServiceApi {
     for (int i = 0; i < entries.size(); i++) {
       ops.add(IdentityCodec.bulkOperationFromJson(entries.getValue(i), "[" + i + "]"));
     }
-    return registry
-        .bulk(ops)
-        .compose(r -> applyTwinParts(ops, r))
+    return bulk.apply(ops)
         .map(r -> Reply.json(r.isSuccessful() ? 200 : 400, IdentityCodec.toJson(r)));
   }
 
-  /**
-   * Applies the twin part of bulk entries whose identity part succeeded: tags and desired
-   * properties, replacing the twin's for the updateTwin modes, merging otherwise.
-   */
-  private Future<BulkResult> applyTwinParts(List<BulkOperation> ops, BulkResult identities) {
-    Set<String> failed = new HashSet<>();
-    identities.errors().forEach(e -> failed.add(e.deviceId()));
-    List<Future<?>> updates = new ArrayList<>();
-    List<BulkError> errors = new ArrayList<>(identities.errors());
-    for (BulkOperation op : ops) {
-      String id = op.device().deviceId();
-      boolean deleting =
-          op.mode() == ImportMode.DELETE || op.mode() == ImportMode.DELETE_IF_MATCH_ETAG;
-      if (op.twin() == null || failed.contains(id) || deleting) {
-        continue;
-      }
-      JsonObject properties = op.twin().getJsonObject("properties");
-      TwinUpdate update =
-          new TwinUpdate(
-              op.twin().getJsonObject("tags"),
-              properties == null ? null : properties.getJsonObject("desired"),
-              op.mode().touchesTwinOnly(),
-              op.mode() == ImportMode.UPDATE_TWIN_IF_MATCH_ETAG
-                  ? op.twin().getString("etag")
-                  : null);
-      updates.add(
-          ensureTwin(id, null)
-              .compose(t -> twins.update(t.key(), update))
-              .recover(
-                  e -> {
-                    HubException he = HubException.from(e);
-                    // Completions arrive on this request's context, one at a time.
-                    errors.add(new BulkError(id, null, he.errorCode(), he.getMessage()));
-                    return Future.succeededFuture();
-                  }));
+  // ---- import and export jobs
+
+  private Future<Reply> createJob(RoutingContext ctx) {
+    BulkJobRequest request =
+        BulkJobCodec.requestFromJson(JsonFields.parseObject(ctx.body().buffer()));
+    if (request.type() == BulkJobType.EXPORT) {
+      // An export reveals every identity, keys included.
+      Principal principal = ctx.get(PRINCIPAL);
+      principal.require(Permission.REGISTRY_READ);
     }
-    return Future.join(updates).map(v -> new BulkResult(errors));
+    return bulkJobs.create(request).map(ServiceApi::jobReply);
+  }
+
+  private Future<Reply> listJobs(RoutingContext ctx) {
+    return bulkJobs
+        .list()
+        .map(
+            jobs -> {
+              JsonArray out = new JsonArray();
+              jobs.forEach(j -> out.add(BulkJobCodec.toJson(j)));
+              return Reply.json(200, out);
+            });
+  }
+
+  private static Reply jobReply(BulkJob job) {
+    return Reply.json(200, BulkJobCodec.toJson(job));
   }
 
   // ---- twins
 
-  /** The twin of a registered identity, made on first use if the engine has none yet. */
   private Future<Twin> ensureTwin(String deviceId, String moduleId) {
-    if (moduleId == null) {
-      TwinKey key = TwinKey.device(deviceId);
-      return registry
-          .get(deviceId)
-          .compose(
-              d -> {
-                // The registry may be a step ahead of the twin (it follows asynchronously);
-                // reads show the registry's state.
-                TwinIdentity identity = TwinIdentities.of(d);
-                Twin t = twins.find(key).orElse(null);
-                return t != null && t.identity().equals(identity)
-                    ? Future.succeededFuture(t)
-                    : twins.ensure(key, identity);
-              });
-    }
-    TwinKey key = TwinKey.module(deviceId, moduleId);
-    return registry
-        .getModule(deviceId, moduleId)
-        .compose(
-            m -> {
-              TwinIdentity identity = TwinIdentities.of(m, registry.find(deviceId).orElse(null));
-              Twin t = twins.find(key).orElse(null);
-              return t != null && t.identity().equals(identity)
-                  ? Future.succeededFuture(t)
-                  : twins.ensure(key, identity);
-            });
+    return TwinIdentities.ensure(registry, twins, deviceId, moduleId);
   }
 
   private Future<Reply> getTwin(RoutingContext ctx) {

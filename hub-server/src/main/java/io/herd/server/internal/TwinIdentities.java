@@ -1,5 +1,6 @@
 package io.herd.server.internal;
 
+import io.herd.core.twin.Twin;
 import io.herd.core.twin.TwinIdentity;
 import io.herd.core.twin.TwinKey;
 import io.herd.registry.Device;
@@ -63,6 +64,34 @@ public final class TwinIdentities {
             sink.accept(
                 TwinKey.module(m.deviceId(), m.moduleId()),
                 of(m, registry.find(m.deviceId()).orElse(null))));
+  }
+
+  /**
+   * The twin of a registered identity ({@code moduleId} null for a device), made on first use if
+   * the engine has none yet. The registry may be a step ahead of the twin (it follows
+   * asynchronously); the twin returned shows the registry's state. Fails with DeviceNotFound or
+   * ModuleNotFound.
+   */
+  public static Future<Twin> ensure(
+      DeviceRegistry registry, TwinStore twins, String deviceId, String moduleId) {
+    if (moduleId == null) {
+      return registry.get(deviceId).compose(d -> current(twins, TwinKey.device(deviceId), of(d)));
+    }
+    return registry
+        .getModule(deviceId, moduleId)
+        .compose(
+            m ->
+                current(
+                    twins,
+                    TwinKey.module(deviceId, moduleId),
+                    of(m, registry.find(deviceId).orElse(null))));
+  }
+
+  private static Future<Twin> current(TwinStore twins, TwinKey key, TwinIdentity identity) {
+    Twin t = twins.find(key).orElse(null);
+    return t != null && t.identity().equals(identity)
+        ? Future.succeededFuture(t)
+        : twins.ensure(key, identity);
   }
 
   /** Follows registry changes into the twin engine. */

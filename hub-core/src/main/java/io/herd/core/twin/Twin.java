@@ -36,6 +36,15 @@ public record Twin(
     return Base64.getEncoder().encodeToString(ByteBuffer.allocate(8).putLong(version).array());
   }
 
+  /**
+   * How many service-side changes (tags, desired properties) this twin has had, 0 for a new one:
+   * the version less the device's own changes, which each count in both versions. Unlike the etag,
+   * it stays put while the device reports.
+   */
+  public long serviceVersion() {
+    return version - reportedVersion;
+  }
+
   /** The next version with new tags and desired properties (the service side). */
   public Twin withServiceSide(TwinNode newTags, TwinNode newDesired, long newDesiredVersion) {
     return new Twin(

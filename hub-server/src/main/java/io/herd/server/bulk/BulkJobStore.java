@@ -36,6 +36,17 @@ public interface BulkJobStore {
       String jobId, long linesDone, int progress, long succeeded, long failed, List<ImportError> e);
 
   /**
+   * Records the chunk a running import is about to apply, in one write, replacing the chunk
+   * recorded before; it is kept until the job ends.
+   *
+   * @return false, changing nothing, when the job is no longer running
+   */
+  Future<Boolean> startChunk(String jobId, ImportChunk chunk);
+
+  /** The chunk recorded last for a job that has not ended, if any. */
+  Future<Optional<ImportChunk>> startedChunk(String jobId);
+
+  /**
    * Ends a running job with {@code status} (completed or failed).
    *
    * @return false when the job was no longer running

@@ -10,6 +10,12 @@ public final class BulkSchema {
   public static List<Migration> migrations() {
     return List.of(
         Migration.load(
-            BulkSchema.class, "bulk", 1, "import and export jobs", "/db/bulk/V1__jobs.sql"));
+            BulkSchema.class, "bulk", 1, "import and export jobs", "/db/bulk/V1__jobs.sql"),
+        Migration.load(
+            BulkSchema.class,
+            "bulk",
+            2,
+            "the chunk an import applies, with its devices' pre-images",
+            "/db/bulk/V2__import_chunks.sql"));
   }
 }

@@ -4,8 +4,11 @@ import io.herd.server.bulk.BulkJob;
 import io.herd.server.bulk.BulkJobStatus;
 import io.herd.server.bulk.BulkJobStore;
 import io.herd.server.bulk.BulkJobType;
+import io.herd.server.bulk.ImportChunk;
 import io.herd.server.bulk.ImportError;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -17,7 +20,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** Jobs in PostgreSQL; a job's progress and the errors it covers commit in one transaction. */
+/**
+ * Jobs in PostgreSQL; a job's progress and the errors it covers commit in one transaction. The
+ * chunk an import applies is kept in the job's row (its devices as JSON) until the job ends.
+ */
 public final class PgBulkJobStore implements BulkJobStore {
   private static final String COLUMNS =
       "job_id, type, status, progress, created_time, start_time, end_time, input_container,"
@@ -44,11 +50,24 @@ public final class PgBulkJobStore implements BulkJobStore {
   private static final String ADD_ERROR =
       "INSERT INTO bulk_job_errors (job_id, line, device_id, error_code, message)"
           + " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
+  private static final String START_CHUNK =
+      "UPDATE bulk_jobs SET chunk_after = $2, chunk_through = $3, chunk_devices = $4"
+          + " WHERE job_id = $1 AND status = 'running'";
+  private static final String STARTED_CHUNK =
+      "SELECT chunk_after, chunk_through, chunk_devices FROM bulk_jobs"
+          + " WHERE job_id = $1 AND chunk_through IS NOT NULL";
+
+  /** An ended job's chunk is of no more use. */
+  private static final String NO_CHUNK =
+      ", chunk_after = NULL, chunk_through = NULL, chunk_devices = NULL";
+
   private static final String FINISH =
       "UPDATE bulk_jobs SET status = $2, progress = $3, end_time = $4, failure_reason = $5"
+          + NO_CHUNK
           + " WHERE job_id = $1 AND status = 'running'";
   private static final String CANCEL =
       "UPDATE bulk_jobs SET status = 'cancelled', end_time = $2"
+          + NO_CHUNK
           + " WHERE job_id = $1 AND status IN ('enqueued', 'running')";
   private static final String ERRORS =
       "SELECT line, device_id, error_code, message FROM bulk_job_errors"
@@ -140,6 +159,43 @@ public final class PgBulkJobStore implements BulkJobStore {
                         r.rowCount() == 1
                             ? conn.preparedQuery(ADD_ERROR).executeBatch(rows).map(true)
                             : Future.succeededFuture(false)));
+  }
+
+  @Override
+  public Future<Boolean> startChunk(String jobId, ImportChunk chunk) {
+    JsonArray devices = new JsonArray();
+    for (ImportChunk.PreImage d : chunk.devices()) {
+      devices.add(
+          new JsonObject()
+              .put("id", d.deviceId())
+              .put("etag", d.etag())
+              .put("twin", d.twinServiceVersion()));
+    }
+    return pool.preparedQuery(START_CHUNK)
+        .execute(Tuple.of(jobId, chunk.afterLine(), chunk.throughLine(), devices))
+        .map(r -> r.rowCount() == 1);
+  }
+
+  @Override
+  public Future<Optional<ImportChunk>> startedChunk(String jobId) {
+    return pool.preparedQuery(STARTED_CHUNK)
+        .execute(Tuple.of(jobId))
+        .map(
+            rows -> {
+              var it = rows.iterator();
+              if (!it.hasNext()) {
+                return Optional.empty();
+              }
+              Row r = it.next();
+              List<ImportChunk.PreImage> devices = new ArrayList<>();
+              for (Object o : r.getJsonArray(2)) {
+                JsonObject d = (JsonObject) o;
+                devices.add(
+                    new ImportChunk.PreImage(
+                        d.getString("id"), d.getString("etag"), d.getLong("twin")));
+              }
+              return Optional.of(new ImportChunk(r.getLong(0), r.getLong(1), devices));
+            });
   }
 
   @Override

@@ -7,6 +7,7 @@ import io.herd.server.bulk.BulkJob;
 import io.herd.server.bulk.BulkJobRequest;
 import io.herd.server.bulk.BulkJobStatus;
 import io.herd.server.bulk.BulkJobType;
+import io.herd.server.bulk.ImportChunk;
 import io.herd.server.bulk.ImportError;
 import io.herd.testkit.TestPostgres;
 import io.vertx.core.Future;
@@ -21,7 +22,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Jobs over real PostgreSQL: what runs next, and a runner that cannot overwrite a cancel. */
+/**
+ * Jobs over real PostgreSQL: what runs next, a runner that cannot overwrite a cancel, and the chunk
+ * an import applies.
+ */
 class PgBulkJobStoreIT {
   private static final Instant T0 = Instant.parse("2026-01-01T00:00:00.123456Z");
 
@@ -125,6 +129,43 @@ class PgBulkJobStoreIT {
     assertThat(Future.await(store.find("imp")).orElseThrow().status())
         .isEqualTo(BulkJobStatus.CANCELLED);
     assertThat(Future.await(store.start("imp", T0))).isEmpty();
+  }
+
+  @Test
+  void aChunkIsRecordedWhileTheJobRunsReplacedByTheNextAndDroppedWhenItEnds() {
+    insert("imp", BulkJobType.IMPORT, T0);
+    ImportChunk first =
+        new ImportChunk(
+            0,
+            120,
+            List.of(
+                new ImportChunk.PreImage("new", null, 0L),
+                new ImportChunk.PreImage("old", "MTI=", null),
+                new ImportChunk.PreImage("twin \"q\"", "Nw==", 4L)));
+    assertThat(Future.await(store.startChunk("imp", first))).isFalse();
+    assertThat(Future.await(store.startedChunk("imp"))).isEmpty();
+
+    Future.await(store.start("imp", T0));
+    assertThat(Future.await(store.startChunk("imp", first))).isTrue();
+    assertThat(Future.await(store.startedChunk("imp"))).contains(first);
+    // Progress leaves it: whether it is beyond the lines done is the reader's to see.
+    Future.await(store.progress("imp", 120, 10, 3, 0, List.of()));
+    assertThat(Future.await(store.startedChunk("imp"))).contains(first);
+    ImportChunk second =
+        new ImportChunk(120, 135, List.of(new ImportChunk.PreImage("new", "MTM=", null)));
+    assertThat(Future.await(store.startChunk("imp", second))).isTrue();
+    assertThat(Future.await(store.startedChunk("imp"))).contains(second);
+
+    assertThat(Future.await(store.finish("imp", BulkJobStatus.COMPLETED, 100, T0, null))).isTrue();
+    assertThat(Future.await(store.startedChunk("imp"))).isEmpty();
+    assertThat(Future.await(store.startChunk("imp", first))).isFalse();
+
+    insert("gone", BulkJobType.IMPORT, T0);
+    Future.await(store.start("gone", T0));
+    Future.await(store.startChunk("gone", first));
+    Future.await(store.cancel("gone", T0));
+    assertThat(Future.await(store.startedChunk("gone"))).isEmpty();
+    assertThat(Future.await(store.startedChunk("missing"))).isEmpty();
   }
 
   @Test

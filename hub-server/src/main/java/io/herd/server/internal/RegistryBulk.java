@@ -34,7 +34,27 @@ public final class RegistryBulk {
    * twin part, are in the result. Completes on the caller's context.
    */
   public Future<BulkResult> apply(List<BulkOperation> ops) {
-    return registry.bulk(ops).compose(r -> applyTwinParts(ops, r));
+    return apply(ops, List.of());
+  }
+
+  /**
+   * Like {@link #apply(List)}, and applies the twin parts alone of {@code twinPartsOnly}: entries
+   * whose identity part an interrupted import applied already. At most 100 entries in all, on
+   * distinct devices.
+   */
+  public Future<BulkResult> apply(List<BulkOperation> ops, List<BulkOperation> twinPartsOnly) {
+    Future<BulkResult> identities =
+        ops.isEmpty() ? Future.succeededFuture(new BulkResult(List.of())) : registry.bulk(ops);
+    List<BulkOperation> all = new ArrayList<>(ops);
+    all.addAll(twinPartsOnly);
+    return identities.compose(r -> applyTwinParts(all, r));
+  }
+
+  /** Whether applying the entry changes its twin: it has a twin part and does not delete. */
+  public static boolean hasTwinPart(BulkOperation op) {
+    return op.twin() != null
+        && op.mode() != ImportMode.DELETE
+        && op.mode() != ImportMode.DELETE_IF_MATCH_ETAG;
   }
 
   private Future<BulkResult> applyTwinParts(List<BulkOperation> ops, BulkResult identities) {
@@ -44,9 +64,7 @@ public final class RegistryBulk {
     List<BulkError> errors = new ArrayList<>(identities.errors());
     for (BulkOperation op : ops) {
       String id = op.device().deviceId();
-      boolean deleting =
-          op.mode() == ImportMode.DELETE || op.mode() == ImportMode.DELETE_IF_MATCH_ETAG;
-      if (op.twin() == null || failed.contains(id) || deleting) {
+      if (!hasTwinPart(op) || failed.contains(id)) {
         continue;
       }
       JsonObject properties = op.twin().getJsonObject("properties");

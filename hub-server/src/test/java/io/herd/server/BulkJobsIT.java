@@ -3,6 +3,24 @@ package io.herd.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.herd.core.twin.Twin;
+import io.herd.core.twin.TwinIdentity;
+import io.herd.core.twin.TwinKey;
+import io.herd.registry.Device;
+import io.herd.registry.DeviceStatus;
+import io.herd.registry.IdentityChange;
+import io.herd.server.bulk.BulkJob;
+import io.herd.server.bulk.BulkJobRequest;
+import io.herd.server.bulk.BulkJobStatus;
+import io.herd.server.bulk.BulkJobStore;
+import io.herd.server.bulk.BulkJobType;
+import io.herd.server.bulk.BulkJobs;
+import io.herd.server.bulk.ImportChunk;
+import io.herd.server.bulk.ImportError;
+import io.herd.server.bulk.pg.PgBulkJobStore;
+import io.herd.twin.TwinChange;
+import io.herd.twin.TwinStore;
+import io.herd.twin.TwinUpdate;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -13,28 +31,40 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Import and export jobs ({@code POST /jobs/create}, wire §5.7) end to end: device lists in files
  * under the jobs directory and behind a local HTTP blob server, per-line errors, one job at a time,
- * cancellation, and an import resumed after a restart.
+ * cancellation, and an import resumed after a restart or after a crash anywhere in a chunk.
  */
 class BulkJobsIT {
   private static final String API = "?api-version=2021-04-12";
@@ -502,6 +532,364 @@ class BulkJobsIT {
       assertThat(twin(h, "rs-999").getJsonObject("tags").getInteger("i")).isEqualTo(999);
     } finally {
       h.close();
+    }
+  }
+
+  /** Where the first process dies while it imports the second chunk of the list. */
+  enum Crash {
+    /** Nowhere: the run the others must end up as. */
+    NONE,
+    /** After the chunk was recorded, before the registry applied any of it. */
+    AFTER_THE_CHUNK_WAS_RECORDED,
+    /** After the registry committed the chunk's identities and all twin parts but one. */
+    AMID_THE_TWIN_PARTS,
+    /** After the chunk was applied whole, before its progress committed. */
+    BEFORE_THE_PROGRESS_COMMIT
+  }
+
+  @ParameterizedTest
+  @EnumSource(Crash.class)
+  void anImportKilledInTheMiddleOfAChunkAppliesEachDeviceOnceWhenItResumes(Crash crash)
+      throws Exception {
+    TestHub h = TestHub.start();
+    try {
+      for (String id : List.of("cr-upd", "cr-cou", "cr-twin", "cr-exists", "cr-del")) {
+        h.deviceKey(id);
+      }
+      patchTwin(h, "cr-cou", new JsonObject().put("tags", new JsonObject().put("v", 0)));
+      patchTwin(h, "cr-twin", new JsonObject().put("tags", new JsonObject().put("t", 0)));
+      Map<String, String> before = identities(h);
+      long couTwin = serviceVersion(h, "cr-cou");
+      long twinTwin = serviceVersion(h, "cr-twin");
+
+      List<String> lines = new ArrayList<>();
+      for (int i = 0; i < 100; i++) {
+        lines.add("{\"id\":\"cr-fill-" + i + "\",\"importMode\":\"create\"}");
+      }
+      // Lines 101 to 107, the second chunk: each one fails if it is applied a second time.
+      lines.add("{\"id\":\"cr-new\",\"importMode\":\"create\",\"tags\":{\"n\":1}}");
+      lines.add(
+          new JsonObject()
+              .put("id", "cr-upd")
+              .put("importMode", "updateIfMatchETag")
+              .put("eTag", before.get("cr-upd"))
+              .put("status", "disabled")
+              .encode());
+      lines.add(
+          "{\"id\":\"cr-cou\",\"importMode\":\"createOrUpdate\",\"tags\":{\"v\":1},"
+              + "\"properties\":{\"desired\":{\"d\":1}}}");
+      // Fails the first time already, and must still be reported once.
+      lines.add("{\"id\":\"cr-exists\",\"importMode\":\"create\"}");
+      lines.add(
+          new JsonObject()
+              .put("id", "cr-twin")
+              .put("importMode", "updateTwinIfMatchETag")
+              .put("twinETag", h.hub.twins().find(TwinKey.device("cr-twin")).orElseThrow().etag())
+              .put("tags", new JsonObject().put("t", 1))
+              .encode());
+      lines.add("{\"id\":\"cr-del\",\"importMode\":\"delete\"}");
+      lines.add("{\"id\":");
+      // Line 108 names cr-new again, so it starts the third chunk.
+      lines.add("{\"id\":\"cr-new\",\"importMode\":\"updateTwin\",\"tags\":{\"phase\":2}}");
+      Path dir = jobsDir(h).resolve("crash-" + crash.name().toLowerCase(Locale.ROOT));
+      writeDevices(dir, lines);
+
+      Map<String, Integer> firstChanges = new ConcurrentHashMap<>();
+      h.hub
+          .registry()
+          .onChange(
+              c -> {
+                if (c instanceof IdentityChange.PutDevice p) {
+                  firstChanges.merge(p.device().deviceId(), 1, Integer::sum);
+                } else if (c instanceof IdentityChange.DeleteDevice d) {
+                  firstChanges.merge(d.deviceId(), 1, Integer::sum);
+                }
+              });
+      // The first process runs the job with stores that stop dead at the crash point.
+      Vertx vertx = h.hub.vertx();
+      Pool pool =
+          PgBuilder.pool()
+              .with(new PoolOptions().setMaxSize(2))
+              .connectingTo(PgConnectOptions.fromUri(h.hub.config().pgUrl()))
+              .using(vertx)
+              .build();
+      PgBulkJobStore jobStore = new PgBulkJobStore(pool);
+      Promise<Void> died = Promise.promise();
+      BulkJobs first =
+          Future.await(
+              BulkJobs.open(
+                  vertx,
+                  new DyingJobStore(jobStore, crash, died),
+                  h.hub.registry(),
+                  new DyingTwins(h.hub.twins(), crash, died),
+                  jobsDir(h),
+                  Files.createTempDirectory("herd-work-"),
+                  Clock.systemUTC()));
+      String uri = dir.toUri().toString();
+      String id =
+          Future.await(
+                  first.create(
+                      new BulkJobRequest(
+                          BulkJobType.IMPORT, uri, "devices.txt", uri, "importErrors.log", false)))
+              .jobId();
+      if (crash == Crash.NONE) {
+        await()
+            .atMost(JOB_TIME)
+            .until(
+                () -> Future.await(jobStore.find(id)).orElseThrow().status(),
+                s -> s == BulkJobStatus.COMPLETED);
+      } else {
+        Future.await(died.future().timeout(JOB_TIME.toSeconds(), TimeUnit.SECONDS));
+        if (crash == Crash.AMID_THE_TWIN_PARTS) {
+          TestHub dying = h;
+          await().atMost(JOB_TIME).until(() -> serviceVersion(dying, "cr-twin") == twinTwin + 1);
+          await().atMost(JOB_TIME).until(() -> serviceVersion(dying, "cr-new") == 1);
+        }
+        BulkJob dead = Future.await(jobStore.find(id)).orElseThrow();
+        assertThat(dead.status()).isEqualTo(BulkJobStatus.RUNNING);
+        assertThat(dead.linesDone()).isEqualTo(100);
+        assertThat(h.hub.registry().find("cr-new").isPresent())
+            .isEqualTo(crash != Crash.AFTER_THE_CHUNK_WAS_RECORDED);
+      }
+      Map<String, String> atCrash = identities(h);
+      Future.await(pool.close());
+
+      h = h.restart();
+      JsonObject j = awaitStatus(h, id, "completed");
+      assertThat(j.getString("failureReason"))
+          .isEqualTo("2 of 108 devices failed to import; see importErrors.log");
+      assertThat(readLines(dir.resolve("importErrors.log")))
+          .extracting(e -> e.getLong("line") + " " + e.getString("errorCode"))
+          .containsExactly("104 DeviceAlreadyExists", "107 DeserializationError");
+
+      // Identity changes, by the first process and then by the second.
+      Map<String, String> after = identities(h);
+      Map<String, Integer> changes = new HashMap<>();
+      for (String device : after.keySet()) {
+        int second = Objects.equals(atCrash.get(device), after.get(device)) ? 0 : 1;
+        changes.put(device, firstChanges.getOrDefault(device, 0) + second);
+      }
+      assertThat(changes)
+          .isEqualTo(
+              Map.of(
+                  "cr-new",
+                  1,
+                  "cr-upd",
+                  1,
+                  "cr-cou",
+                  1,
+                  "cr-del",
+                  1,
+                  "cr-exists",
+                  0,
+                  "cr-twin",
+                  0));
+      assertThat(after.get("cr-del")).isNull();
+      assertThat(after.get("cr-exists")).isEqualTo(before.get("cr-exists"));
+      assertThat(h.hub.registry().find("cr-upd").orElseThrow().status())
+          .isEqualTo(DeviceStatus.DISABLED);
+      assertThat(h.hub.registry().statistics().totalDeviceCount()).isEqualTo(105);
+
+      // Twin parts, each applied once.
+      assertThat(serviceVersion(h, "cr-cou")).isEqualTo(couTwin + 1);
+      JsonObject cou = twin(h, "cr-cou");
+      assertThat(cou.getJsonObject("tags")).isEqualTo(new JsonObject().put("v", 1));
+      assertThat(cou.getJsonObject("properties").getJsonObject("desired").getInteger("d"))
+          .isEqualTo(1);
+      assertThat(serviceVersion(h, "cr-twin")).isEqualTo(twinTwin + 1);
+      assertThat(twin(h, "cr-twin").getJsonObject("tags")).isEqualTo(new JsonObject().put("t", 1));
+      assertThat(serviceVersion(h, "cr-new")).isEqualTo(2);
+      assertThat(twin(h, "cr-new").getJsonObject("tags"))
+          .isEqualTo(new JsonObject().put("phase", 2));
+    } finally {
+      h.close();
+    }
+  }
+
+  private static void patchTwin(TestHub h, String id, JsonObject patch) {
+    HttpResponse<Buffer> r =
+        Future.await(
+            h.client
+                .patch("/twins/" + id + API)
+                .putHeader("Authorization", h.owner())
+                .sendJson(patch));
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+  }
+
+  private static long serviceVersion(TestHub h, String id) {
+    return h.hub.twins().find(TwinKey.device(id)).orElseThrow().serviceVersion();
+  }
+
+  /** The etags of the devices of the crash test's second chunk; null for one that is absent. */
+  private static Map<String, String> identities(TestHub h) {
+    Map<String, String> out = new HashMap<>();
+    for (String id : List.of("cr-new", "cr-upd", "cr-cou", "cr-exists", "cr-twin", "cr-del")) {
+      out.put(id, h.hub.registry().find(id).map(Device::etag).orElse(null));
+    }
+    return out;
+  }
+
+  /**
+   * Jobs in PostgreSQL until the crash point of {@link Crash}: then the process is as good as dead,
+   * the write that would come next never happens, and nothing completes.
+   */
+  static final class DyingJobStore implements BulkJobStore {
+    private final BulkJobStore store;
+    private final Crash crash;
+    private final Promise<Void> died;
+    private int chunks;
+    private int commits;
+
+    DyingJobStore(BulkJobStore store, Crash crash, Promise<Void> died) {
+      this.store = store;
+      this.crash = crash;
+      this.died = died;
+    }
+
+    @Override
+    public Future<Boolean> startChunk(String jobId, ImportChunk chunk) {
+      Future<Boolean> written = store.startChunk(jobId, chunk);
+      if (crash != Crash.AFTER_THE_CHUNK_WAS_RECORDED || ++chunks < 2) {
+        return written;
+      }
+      written.onComplete(ar -> died.tryComplete());
+      return Promise.<Boolean>promise().future();
+    }
+
+    @Override
+    public Future<Boolean> progress(
+        String jobId,
+        long linesDone,
+        int progress,
+        long succeeded,
+        long failed,
+        List<ImportError> e) {
+      if (crash != Crash.BEFORE_THE_PROGRESS_COMMIT || ++commits < 2) {
+        return store.progress(jobId, linesDone, progress, succeeded, failed, e);
+      }
+      died.tryComplete();
+      return Promise.<Boolean>promise().future();
+    }
+
+    @Override
+    public Future<Void> insert(BulkJob job) {
+      return store.insert(job);
+    }
+
+    @Override
+    public Future<Optional<BulkJob>> find(String jobId) {
+      return store.find(jobId);
+    }
+
+    @Override
+    public Future<List<BulkJob>> list() {
+      return store.list();
+    }
+
+    @Override
+    public Future<Optional<BulkJob>> next() {
+      return store.next();
+    }
+
+    @Override
+    public Future<Optional<BulkJob>> start(String jobId, Instant at) {
+      return store.start(jobId, at);
+    }
+
+    @Override
+    public Future<Optional<ImportChunk>> startedChunk(String jobId) {
+      return store.startedChunk(jobId);
+    }
+
+    @Override
+    public Future<Boolean> finish(
+        String jobId, BulkJobStatus status, int progress, Instant at, String failureReason) {
+      return store.finish(jobId, status, progress, at, failureReason);
+    }
+
+    @Override
+    public Future<Optional<BulkJob>> cancel(String jobId, Instant at) {
+      return store.cancel(jobId, at);
+    }
+
+    @Override
+    public Future<List<ImportError>> errors(String jobId, long afterLine, int max) {
+      return store.errors(jobId, afterLine, max);
+    }
+  }
+
+  /**
+   * The hub's twins, except that for {@link Crash#AMID_THE_TWIN_PARTS} the update of cr-cou's twin
+   * never happens: the process dies with it in flight.
+   */
+  static final class DyingTwins implements TwinStore {
+    private final TwinStore twins;
+    private final Crash crash;
+    private final Promise<Void> died;
+
+    DyingTwins(TwinStore twins, Crash crash, Promise<Void> died) {
+      this.twins = twins;
+      this.crash = crash;
+      this.died = died;
+    }
+
+    @Override
+    public Future<Twin> update(TwinKey key, TwinUpdate update) {
+      if (crash != Crash.AMID_THE_TWIN_PARTS || !key.deviceId().equals("cr-cou")) {
+        return twins.update(key, update);
+      }
+      died.tryComplete();
+      return Promise.<Twin>promise().future();
+    }
+
+    @Override
+    public Optional<Twin> find(TwinKey key) {
+      return twins.find(key);
+    }
+
+    @Override
+    public Future<Twin> ensure(TwinKey key, TwinIdentity identity) {
+      return twins.ensure(key, identity);
+    }
+
+    @Override
+    public Future<Twin> patchReported(TwinKey key, JsonObject patch) {
+      return twins.patchReported(key, patch);
+    }
+
+    @Override
+    public Future<Void> updateIdentity(TwinKey key, TwinIdentity identity) {
+      return twins.updateIdentity(key, identity);
+    }
+
+    @Override
+    public Future<Void> remove(TwinKey key) {
+      return twins.remove(key);
+    }
+
+    @Override
+    public Future<Void> removeDevice(String deviceId) {
+      return twins.removeDevice(deviceId);
+    }
+
+    @Override
+    public void forEach(Consumer<Twin> action) {
+      twins.forEach(action);
+    }
+
+    @Override
+    public long size() {
+      return twins.size();
+    }
+
+    @Override
+    public Subscription subscribe(TwinKey key, Consumer<TwinChange> listener) {
+      return twins.subscribe(key, listener);
+    }
+
+    @Override
+    public Subscription subscribeAll(Consumer<TwinChange> listener) {
+      return twins.subscribeAll(listener);
     }
   }
 

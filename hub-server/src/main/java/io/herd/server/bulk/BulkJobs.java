@@ -3,6 +3,7 @@ package io.herd.server.bulk;
 import io.herd.core.ErrorCode;
 import io.herd.core.HubException;
 import io.herd.registry.DeviceRegistry;
+import io.herd.server.bulk.internal.ChunkImages;
 import io.herd.server.bulk.internal.ExportRun;
 import io.herd.server.bulk.internal.ImportRun;
 import io.herd.server.bulk.internal.JobRun;
@@ -26,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * Import and export jobs of the identity registry ({@code POST /jobs/create}, azure-iothub-wire.md
  * §5.7): durable in a {@link BulkJobStore}, run one at a time in the order they were created, as
  * IoT Hub does. A job left running by a stopped hub resumes when the next one opens: an import
- * after its last committed chunk, an export from the beginning.
+ * after its last committed chunk (replaying first a chunk a crash interrupted, without applying a
+ * device twice), an export from the beginning.
  *
  * <p>Scheduling state lives on one context of its own; the API methods may be called from any.
  */
@@ -42,6 +44,7 @@ public final class BulkJobs {
   private final DeviceRegistry registry;
   private final TwinStore twins;
   private final RegistryBulk bulk;
+  private final ChunkImages images;
   private final JobStorage storage;
   private final Clock clock;
 
@@ -65,6 +68,7 @@ public final class BulkJobs {
     this.registry = registry;
     this.twins = twins;
     this.bulk = new RegistryBulk(registry, twins);
+    this.images = new ChunkImages(registry, twins);
     this.storage = storage;
     this.clock = clock;
   }
@@ -211,7 +215,7 @@ public final class BulkJobs {
   private void run(BulkJob job) {
     JobRun run =
         job.type() == BulkJobType.IMPORT
-            ? new ImportRun(job, storage, bulk, store)
+            ? new ImportRun(job, storage, bulk, images, store)
             : new ExportRun(job, storage, registry, twins, store);
     current = run;
     currentId = job.jobId();

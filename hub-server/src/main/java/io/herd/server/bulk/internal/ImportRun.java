@@ -5,6 +5,7 @@ import io.herd.registry.BulkOperation;
 import io.herd.registry.BulkResult;
 import io.herd.server.bulk.BulkJob;
 import io.herd.server.bulk.BulkJobStore;
+import io.herd.server.bulk.ImportChunk;
 import io.herd.server.bulk.ImportError;
 import io.herd.server.internal.RegistryBulk;
 import io.vertx.core.Future;
@@ -31,9 +32,13 @@ import org.slf4j.LoggerFactory;
  * ({@code importErrors.log}).
  *
  * <p>A run that resumes (after a restart) reads the blob again and skips the lines committed as
- * done, so no device is applied twice when the hub stopped in an orderly way: {@link #stop} lets
- * the chunk in flight commit its progress first. Only a crash between a chunk's registry commit and
- * its progress commit, a window of one round trip, makes a resumed run apply that one chunk again.
+ * done. When the hub stops in an orderly way, {@link #stop} lets the chunk in flight commit its
+ * progress first. For a crash, each chunk is recorded before it is applied, in one write, with a
+ * pre-image of every device it applies ({@link ChunkImages}); a run that finds a chunk recorded
+ * beyond the lines done replays that chunk first: a device that is no longer as its pre-image is
+ * one the interrupted attempt applied and counts as succeeded (an identity applied without its twin
+ * part gets the twin part alone), the others are applied as that attempt would have applied them.
+ * So no device is applied twice, however the hub stopped.
  */
 public final class ImportRun implements JobRun {
   private static final Logger LOG = LoggerFactory.getLogger(ImportRun.class);
@@ -52,6 +57,7 @@ public final class ImportRun implements JobRun {
   private final BulkJob job;
   private final JobStorage storage;
   private final RegistryBulk bulk;
+  private final ChunkImages images;
   private final BulkJobStore store;
   private final Promise<Outcome> done = Promise.promise();
   private final LineSplitter splitter = new LineSplitter(MAX_LINE_BYTES);
@@ -67,6 +73,9 @@ public final class ImportRun implements JobRun {
   private boolean cancelRequested;
   private Throwable inputFailure;
 
+  /** The chunk a crash interrupted, to replay before anything else; null when there is none. */
+  private ImportChunk interrupted;
+
   // The chunk being collected.
   private List<BulkOperation> ops = new ArrayList<>();
   private Map<String, Long> lineOf = new HashMap<>();
@@ -79,10 +88,12 @@ public final class ImportRun implements JobRun {
   private long failed;
   private int progress;
 
-  public ImportRun(BulkJob job, JobStorage storage, RegistryBulk bulk, BulkJobStore store) {
+  public ImportRun(
+      BulkJob job, JobStorage storage, RegistryBulk bulk, ChunkImages images, BulkJobStore store) {
     this.job = job;
     this.storage = storage;
     this.bulk = bulk;
+    this.images = images;
     this.store = store;
     this.committedLine = job.linesDone();
     this.succeeded = job.succeeded();
@@ -92,8 +103,15 @@ public final class ImportRun implements JobRun {
 
   @Override
   public Future<Outcome> run() {
-    storage
-        .locate("inputBlobContainerUri", job.inputContainer(), job.inputBlob())
+    store
+        .startedChunk(job.jobId())
+        .compose(
+            chunk -> {
+              // A chunk within the lines done committed its progress; only one beyond them did not.
+              interrupted = chunk.filter(c -> c.throughLine() > job.linesDone()).orElse(null);
+              return storage.locate("inputBlobContainerUri", job.inputContainer(), job.inputBlob());
+            },
+            e -> Future.failedFuture("cannot read the job's last chunk: " + JobRun.reason(e)))
         .compose(
             loc -> {
               in = loc;
@@ -224,7 +242,9 @@ public final class ImportRun implements JobRun {
         ops.add(entry.op());
         lineOf.put(entry.op().device().deviceId(), line.number());
       }
-      if (ops.size() >= CHUNK || errors.size() >= MAX_PENDING_ERRORS) {
+      if (ops.size() >= CHUNK
+          || errors.size() >= MAX_PENDING_ERRORS
+          || interrupted != null && consumedLine >= interrupted.throughLine()) {
         flush();
         return;
       }
@@ -243,7 +263,10 @@ public final class ImportRun implements JobRun {
     consumedBytes = line.end();
   }
 
-  /** Applies the chunk collected, then commits the lines it covers with its errors. */
+  /**
+   * Records the chunk collected, applies it (or replays the interrupted one), then commits the
+   * lines it covers with its errors.
+   */
   private void flush() {
     busy = true;
     List<BulkOperation> chunk = ops;
@@ -254,34 +277,40 @@ public final class ImportRun implements JobRun {
     ops = new ArrayList<>();
     lineOf = new HashMap<>();
     errors = new ArrayList<>();
-    Future<BulkResult> applied =
-        chunk.isEmpty() ? Future.succeededFuture(new BulkResult(List.of())) : bulk.apply(chunk);
+    ImportChunk replaying = interrupted;
     long[] counts = new long[2];
-    applied
+    record(chunk, through, replaying)
         .compose(
-            result -> {
-              Set<String> failedIds = new HashSet<>();
-              for (BulkError e : result.errors()) {
-                long line = lines.get(e.deviceId());
-                if (failedIds.add(e.deviceId())) {
-                  chunkErrors.add(
-                      new ImportError(
-                          line,
-                          e.deviceId(),
-                          e.errorCode().wireName(),
-                          "Line " + line + ": " + e.message()));
-                }
+            running -> {
+              if (!running) {
+                return Future.succeededFuture(false);
               }
-              chunkErrors.sort(Comparator.comparingLong(ImportError::line));
-              counts[0] = succeeded + chunk.size() - failedIds.size();
-              counts[1] = failed + chunkErrors.size();
-              return store.progress(
-                  job.jobId(),
-                  through,
-                  Math.max(percent, progress),
-                  counts[0],
-                  counts[1],
-                  chunkErrors);
+              return apply(chunk, through, replaying)
+                  .compose(
+                      result -> {
+                        Set<String> failedIds = new HashSet<>();
+                        for (BulkError e : result.errors()) {
+                          long line = lines.get(e.deviceId());
+                          if (failedIds.add(e.deviceId())) {
+                            chunkErrors.add(
+                                new ImportError(
+                                    line,
+                                    e.deviceId(),
+                                    e.errorCode().wireName(),
+                                    "Line " + line + ": " + e.message()));
+                          }
+                        }
+                        chunkErrors.sort(Comparator.comparingLong(ImportError::line));
+                        counts[0] = succeeded + chunk.size() - failedIds.size();
+                        counts[1] = failed + chunkErrors.size();
+                        return store.progress(
+                            job.jobId(),
+                            through,
+                            Math.max(percent, progress),
+                            counts[0],
+                            counts[1],
+                            chunkErrors);
+                      });
             })
         .onComplete(
             ar -> {
@@ -305,9 +334,46 @@ public final class ImportRun implements JobRun {
                 succeeded = counts[0];
                 failed = counts[1];
                 progress = Math.max(percent, progress);
+                if (replaying != null && through >= replaying.throughLine()) {
+                  interrupted = null;
+                }
               }
               pump();
             });
+  }
+
+  /**
+   * Records a chunk about to be applied with its devices' pre-images, so that a crash before its
+   * progress commits leaves enough to replay it; false when the job no longer runs. The interrupted
+   * chunk keeps the record it has: a crash while it is replayed replays it again against the same
+   * pre-images.
+   */
+  private Future<Boolean> record(List<BulkOperation> chunk, long through, ImportChunk replaying) {
+    if (chunk.isEmpty() || replaying != null) {
+      return Future.succeededFuture(true);
+    }
+    return store.startChunk(job.jobId(), new ImportChunk(committedLine, through, images.of(chunk)));
+  }
+
+  /** Applies a chunk; the interrupted one without what its first attempt applied. */
+  private Future<BulkResult> apply(List<BulkOperation> chunk, long through, ImportChunk replaying) {
+    if (chunk.isEmpty()) {
+      return Future.succeededFuture(new BulkResult(List.of()));
+    }
+    if (replaying == null) {
+      return bulk.apply(chunk);
+    }
+    ChunkImages.Replay replay = images.replay(chunk, replaying);
+    LOG.info(
+        "replaying an interrupted chunk [job: {}, lines: {}-{}, applied-before: {},"
+            + " twin-parts-only: {}, to-apply: {}]",
+        job.jobId(),
+        committedLine + 1,
+        through,
+        replay.applied(),
+        replay.twinPartsOnly().size(),
+        replay.apply().size());
+    return bulk.apply(replay.apply(), replay.twinPartsOnly());
   }
 
   /** Writes every error of the job to the output blob and completes. */

@@ -9,7 +9,9 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -31,7 +33,6 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     version = "herd " + HerdCli.VERSION,
     sortOptions = false,
-    usageHelpAutoWidth = true,
     description = {
       "Operates a Herd hub (or any Azure IoT Hub) over its service REST API.",
       "Connects with --connection-string, HERD_CONNECTION_STRING, --hub-config DIR or"
@@ -41,23 +42,33 @@ import picocli.CommandLine.Spec;
       "",
       "Exit codes: 0 ok, 1 the hub answered with an error or could not be reached, 2 usage error."
     },
-    subcommands = {
-      DevicesCommand.class,
-      TwinCommand.class,
-      QueryCommand.class,
-      MethodCommand.class,
-      C2dCommand.class,
-      MonitorCommand.class,
-      JobsCommand.class,
-      StatsCommand.class,
-      CommandLine.HelpCommand.class
-    })
+    // Subcommands are added in run(): only the one named, so start-up reflects over one tree.
+    subcommands = {})
 public final class HerdCli implements Runnable {
   static final String VERSION = "0.1.0";
   static final int OK = 0;
   static final int HUB_ERROR = 1;
   static final int USAGE = 2;
   private static final int DEFAULT_WIDTH = 120;
+
+  /** The commands, in the order help lists them. */
+  private static final Map<String, Class<?>> COMMANDS = new LinkedHashMap<>();
+
+  static {
+    COMMANDS.put("devices", DevicesCommand.class);
+    COMMANDS.put("twin", TwinCommand.class);
+    COMMANDS.put("query", QueryCommand.class);
+    COMMANDS.put("method", MethodCommand.class);
+    COMMANDS.put("c2d", C2dCommand.class);
+    COMMANDS.put("monitor", MonitorCommand.class);
+    COMMANDS.put("jobs", JobsCommand.class);
+    COMMANDS.put("stats", StatsCommand.class);
+    COMMANDS.put("help", CommandLine.HelpCommand.class);
+  }
+
+  /** Root options that take a value, so their value is not taken for the command's name. */
+  private static final Set<String> VALUED_OPTIONS =
+      Set.of("--connection-string", "--hub-config", "--ca", "-o", "--output");
 
   @Option(
       names = "--connection-string",
@@ -130,6 +141,14 @@ public final class HerdCli implements Runnable {
   /** Runs one command line and returns its exit code. */
   public int run(String... args) {
     CommandLine cmd = new CommandLine(this);
+    // picocli reflects over every command it is given, a good part of the start-up time: give it
+    // the one named (all for help, an unknown name, or none, so usage and suggestions list them).
+    String name = commandName(args);
+    if (name != null && COMMANDS.containsKey(name) && !name.equals("help")) {
+      cmd.addSubcommand(name, COMMANDS.get(name));
+    } else {
+      COMMANDS.forEach(cmd::addSubcommand);
+    }
     PrintWriter outWriter = new PrintWriter(out, true);
     PrintWriter errWriter = new PrintWriter(err, true);
     cmd.setOut(outWriter);
@@ -155,6 +174,18 @@ public final class HerdCli implements Runnable {
       errWriter.flush();
       out.flush();
     }
+  }
+
+  /** The first argument that is neither an option nor a root option's value, or null. */
+  static String commandName(String[] args) {
+    for (int i = 0; i < args.length; i++) {
+      if (VALUED_OPTIONS.contains(args[i])) {
+        i++;
+      } else if (!args[i].startsWith("-")) {
+        return args[i];
+      }
+    }
+    return null;
   }
 
   private int failed(Exception e) {

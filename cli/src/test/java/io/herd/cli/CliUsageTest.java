@@ -24,6 +24,15 @@ class CliUsageTest {
   }
 
   @Test
+  void theCommandNameIsTheFirstWordThatIsNoOptionOrOptionValue() {
+    assertThat(HerdCli.commandName(new String[] {"--hub-config", "data", "-o", "json", "stats"}))
+        .isEqualTo("stats");
+    assertThat(HerdCli.commandName(new String[] {"--output=csv", "devices", "list"}))
+        .isEqualTo("devices");
+    assertThat(HerdCli.commandName(new String[] {"--ca", "ca.pem"})).isNull();
+  }
+
+  @Test
   void helpAndVersionExitZero() {
     Cli.Result help = cli.run("--help");
     assertThat(help.code()).isZero();

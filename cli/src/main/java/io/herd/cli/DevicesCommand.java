@@ -13,9 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Semaphore;
@@ -447,12 +445,6 @@ final class DevicesCommand {
         throw usage("--page-size must be 1.." + Paging.MAX_PAGE + ", got " + pageSize);
       }
       HubClient hub = hub();
-      // One listing answers for every device of a small fleet; others are read one by one.
-      Map<String, JsonObject> identities = new HashMap<>();
-      for (Object o : hub.call("GET", "/devices").query("top", Paging.MAX_PAGE).send().array()) {
-        JsonObject d = (JsonObject) o;
-        identities.put(d.getString("deviceId"), d);
-      }
       long written = 0;
       try (Writer w = writer()) {
         String token = null;
@@ -460,7 +452,7 @@ final class DevicesCommand {
           HubClient.Page page =
               hub.query(
                   "SELECT * FROM devices", pageSize == null ? Paging.MAX_PAGE : pageSize, token);
-          for (JsonObject line : lines(hub, page.rows(), identities)) {
+          for (JsonObject line : lines(hub, page.rows())) {
             w.write(line.encode());
             w.write('\n');
             written++;
@@ -473,18 +465,13 @@ final class DevicesCommand {
       return HerdCli.OK;
     }
 
-    private List<JsonObject> lines(
-        HubClient hub, JsonArray twins, Map<String, JsonObject> identities) {
+    /** The page's devices as export lines: each twin with its identity, read with its keys. */
+    private List<JsonObject> lines(HubClient hub, JsonArray twins) {
       Semaphore inFlight = new Semaphore(EXPORT_PARALLELISM);
       List<CompletableFuture<JsonObject>> reads = new ArrayList<>();
       for (Object o : twins) {
         JsonObject twin = (JsonObject) o;
         String deviceId = twin.getString("deviceId");
-        JsonObject known = identities.remove(deviceId);
-        if (known != null) {
-          reads.add(CompletableFuture.completedFuture(known));
-          continue;
-        }
         inFlight.acquireUninterruptibly();
         reads.add(
             hub.call("GET", "/devices/" + id(deviceId))

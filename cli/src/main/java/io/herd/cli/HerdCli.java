@@ -213,7 +213,12 @@ public final class HerdCli implements Runnable {
   /** The client for this run, connected as the options and environment say. */
   HubClient client() {
     if (client == null) {
-      client = new HubClient(target(), () -> System.currentTimeMillis() / 1000);
+      HubTarget target = target();
+      try {
+        client = new HubClient(target, () -> System.currentTimeMillis() / 1000);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage()); // the CA file
+      }
     }
     return client;
   }

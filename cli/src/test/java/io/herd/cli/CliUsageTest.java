@@ -89,6 +89,9 @@ class CliUsageTest {
     Cli.Result both =
         cli.run("--connection-string", String.format(CS, 1), "--hub-config", "/tmp", "stats");
     assertThat(both.code()).isEqualTo(2);
+    Cli.Result noCa = cli.run("--ca", "/nonexistent/ca.pem", "stats");
+    assertThat(noCa.code()).isEqualTo(2);
+    assertThat(noCa.err()).contains("cannot read the CA file /nonexistent/ca.pem");
     Cli.Result noFile = cli.run("--hub-config", "/nonexistent-herd-dir", "stats");
     assertThat(noFile.code()).isEqualTo(2);
     assertThat(noFile.err()).contains("cannot read");

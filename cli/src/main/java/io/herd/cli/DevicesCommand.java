@@ -370,16 +370,10 @@ final class DevicesCommand {
         for (Object o : errors) {
           JsonObject e = (JsonObject) o;
           failed++;
-          HubError he = HubError.of(400, e.getString("errorCode"), null);
-          err.println(
-              "error: "
-                  + he.codeName()
-                  + " ("
-                  + he.code()
-                  + "): device '"
-                  + e.getString("deviceId")
-                  + "': "
-                  + e.getString("errorStatus"));
+          String name = e.getString("errorCode");
+          String message =
+              "device '" + e.getString("deviceId") + "': " + e.getString("errorStatus");
+          err.println(new HubError(400, name, HubError.code(name, 400), message).describe());
         }
       }
       JsonObject summary =

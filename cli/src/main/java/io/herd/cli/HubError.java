@@ -82,15 +82,8 @@ final class HubError extends RuntimeException {
     } else if (body != null && !body.isBlank()) {
       message = body.strip();
     }
-    if (number == null && name != null) {
-      for (ErrorCode c : ErrorCode.values()) {
-        if (c.wireName().equals(name)) {
-          number = c.code();
-        }
-      }
-    }
     if (number == null) {
-      number = status * 1000;
+      number = code(name, status);
     }
     if (name == null) {
       name = genericName(number);
@@ -99,6 +92,16 @@ final class HubError extends RuntimeException {
       message = "HTTP " + status;
     }
     return new HubError(status, name, number, message);
+  }
+
+  /** The six-digit number of a code name IoT Hub uses, else the HTTP status times 1000. */
+  static int code(String name, int httpStatus) {
+    for (ErrorCode c : ErrorCode.values()) {
+      if (c.wireName().equals(name)) {
+        return c.code();
+      }
+    }
+    return httpStatus * 1000;
   }
 
   /** The name of a known number, else IoT Hub's generic name for the HTTP status. */

@@ -55,11 +55,7 @@ final class DevicesCommand {
     @Parameters(paramLabel = "DEVICE")
     String deviceId;
 
-    @Option(names = "--status", paramLabel = "S", description = "enabled (default) or disabled.")
-    String status;
-
-    @Option(names = "--status-reason", paramLabel = "TEXT")
-    String statusReason;
+    @Mixin Identity identity;
 
     @Option(
         names = "--auth",
@@ -67,7 +63,62 @@ final class DevicesCommand {
         description = "sas (default), selfSigned or certificateAuthority.")
     String auth;
 
-    @Option(names = "--primary-key", paramLabel = "B64")
+    @Option(names = "--edge", description = "An IoT Edge device.")
+    boolean edge;
+
+    @Override
+    public Integer call() {
+      identity.check(this);
+      String type = auth;
+      if (type == null) {
+        type = identity.thumbprints() ? "selfSigned" : "sas";
+      }
+      JsonObject a = new JsonObject().put("type", type);
+      switch (type) {
+        case "sas":
+          if (identity.thumbprints()) {
+            throw usage("thumbprints go with --auth selfSigned, not sas");
+          }
+          // Empty keys: the hub generates them.
+          a.put("symmetricKey", new JsonObject().put("primaryKey", "").put("secondaryKey", ""));
+          break;
+        case "selfSigned":
+          if (identity.keys()) {
+            throw usage("keys go with --auth sas, not selfSigned");
+          }
+          if (identity.primaryThumbprint == null) {
+            throw usage("--auth selfSigned needs --primary-thumbprint");
+          }
+          break;
+        case "certificateAuthority":
+          if (identity.keys() || identity.thumbprints()) {
+            throw usage("--auth certificateAuthority takes no keys or thumbprints");
+          }
+          break;
+        default:
+          throw usage("--auth must be sas, selfSigned or certificateAuthority, got '" + type + "'");
+      }
+      JsonObject body =
+          new JsonObject()
+              .put("deviceId", deviceId)
+              .put("status", "enabled")
+              .put("authentication", a);
+      identity.applyTo(body);
+      body.put("capabilities", new JsonObject().put("iotEdge", edge));
+      output().object(hub().call("PUT", "/devices/" + id(deviceId)).body(body).send().object());
+      return HerdCli.OK;
+    }
+  }
+
+  /** What create and update may set: status, SAS keys, X.509 thumbprints. */
+  static final class Identity {
+    @Option(names = "--status", paramLabel = "S", description = "enabled (default) or disabled.")
+    String status;
+
+    @Option(names = "--status-reason", paramLabel = "TEXT")
+    String statusReason;
+
+    @Option(names = "--primary-key", paramLabel = "B64", description = "SAS key (base64).")
     String primaryKey;
 
     @Option(names = "--secondary-key", paramLabel = "B64")
@@ -82,67 +133,59 @@ final class DevicesCommand {
     @Option(names = "--secondary-thumbprint", paramLabel = "HEX")
     String secondaryThumbprint;
 
-    @Option(names = "--edge", description = "An IoT Edge device.")
-    boolean edge;
+    boolean keys() {
+      return primaryKey != null || secondaryKey != null;
+    }
 
-    @Override
-    public Integer call() {
-      JsonObject body = new JsonObject().put("deviceId", deviceId);
-      body.put("status", checkStatus(this, status == null ? "enabled" : status));
+    boolean thumbprints() {
+      return primaryThumbprint != null || secondaryThumbprint != null;
+    }
+
+    boolean any() {
+      return status != null || statusReason != null || keys() || thumbprints();
+    }
+
+    /** Checks the values before anything is sent; usage errors through {@code c}. */
+    void check(HubCommand c) {
+      if (status != null && !status.equals("enabled") && !status.equals("disabled")) {
+        throw c.usage("--status must be enabled or disabled, got '" + status + "'");
+      }
+    }
+
+    /** Sets what was given on {@code device}, keeping the rest of its authentication. */
+    void applyTo(JsonObject device) {
+      if (status != null) {
+        device.put("status", status);
+      }
       if (statusReason != null) {
-        body.put("statusReason", statusReason);
+        device.put("statusReason", statusReason);
       }
-      String type = auth;
-      if (type == null) {
-        type = primaryThumbprint != null || secondaryThumbprint != null ? "selfSigned" : "sas";
-      }
-      boolean keys = primaryKey != null || secondaryKey != null;
-      boolean thumbs = primaryThumbprint != null || secondaryThumbprint != null;
-      JsonObject a = new JsonObject().put("type", type);
-      switch (type) {
-        case "sas":
-          if (thumbs) {
-            throw usage("thumbprints go with --auth selfSigned, not sas");
-          }
-          a.put(
-              "symmetricKey",
-              new JsonObject()
-                  .put("primaryKey", primaryKey == null ? "" : primaryKey)
-                  .put("secondaryKey", secondaryKey == null ? "" : secondaryKey));
-          break;
-        case "selfSigned":
-          if (keys) {
-            throw usage("keys go with --auth sas, not selfSigned");
-          }
-          if (primaryThumbprint == null) {
-            throw usage("--auth selfSigned needs --primary-thumbprint");
-          }
-          a.put(
-              "x509Thumbprint",
-              new JsonObject()
-                  .put("primaryThumbprint", primaryThumbprint)
-                  .put("secondaryThumbprint", secondaryThumbprint));
-          break;
-        case "certificateAuthority":
-          if (keys || thumbs) {
-            throw usage("--auth certificateAuthority takes no keys or thumbprints");
-          }
-          break;
-        default:
-          throw usage("--auth must be sas, selfSigned or certificateAuthority, got '" + type + "'");
-      }
-      body.put("authentication", a);
-      body.put("capabilities", new JsonObject().put("iotEdge", edge));
-      output().object(hub().call("PUT", "/devices/" + id(deviceId)).body(body).send().object());
-      return HerdCli.OK;
+      JsonObject auth = device.getJsonObject("authentication", new JsonObject());
+      merge(auth, "symmetricKey", "primaryKey", primaryKey, "secondaryKey", secondaryKey);
+      merge(
+          auth,
+          "x509Thumbprint",
+          "primaryThumbprint",
+          primaryThumbprint,
+          "secondaryThumbprint",
+          secondaryThumbprint);
+      device.put("authentication", auth);
     }
-  }
 
-  static String checkStatus(HubCommand c, String status) {
-    if (!status.equals("enabled") && !status.equals("disabled")) {
-      throw c.usage("--status must be enabled or disabled, got '" + status + "'");
+    private static void merge(
+        JsonObject auth, String field, String k1, String v1, String k2, String v2) {
+      if (v1 == null && v2 == null) {
+        return;
+      }
+      JsonObject o = auth.getJsonObject(field, new JsonObject());
+      if (v1 != null) {
+        o.put(k1, v1);
+      }
+      if (v2 != null) {
+        o.put(k2, v2);
+      }
+      auth.put(field, o);
     }
-    return status;
   }
 
   @Command(name = "show", description = "Shows a device identity.")
@@ -199,23 +242,7 @@ final class DevicesCommand {
     @Parameters(paramLabel = "DEVICE")
     String deviceId;
 
-    @Option(names = "--status", paramLabel = "S", description = "enabled or disabled.")
-    String status;
-
-    @Option(names = "--status-reason", paramLabel = "TEXT")
-    String statusReason;
-
-    @Option(names = "--primary-key", paramLabel = "B64")
-    String primaryKey;
-
-    @Option(names = "--secondary-key", paramLabel = "B64")
-    String secondaryKey;
-
-    @Option(names = "--primary-thumbprint", paramLabel = "HEX")
-    String primaryThumbprint;
-
-    @Option(names = "--secondary-thumbprint", paramLabel = "HEX")
-    String secondaryThumbprint;
+    @Mixin Identity identity;
 
     @Option(names = "--edge", negatable = true, description = "Whether it is an IoT Edge device.")
     Boolean edge;
@@ -228,45 +255,14 @@ final class DevicesCommand {
 
     @Override
     public Integer call() {
-      if (status == null
-          && statusReason == null
-          && primaryKey == null
-          && secondaryKey == null
-          && primaryThumbprint == null
-          && secondaryThumbprint == null
-          && edge == null) {
+      if (!identity.any() && edge == null) {
         throw usage(
             "nothing to update: give --status, --status-reason, keys, thumbprints or --edge");
       }
-      if (status != null) {
-        checkStatus(this, status);
-      }
+      identity.check(this);
       String path = "/devices/" + id(deviceId);
       JsonObject device = hub().get(path);
-      if (status != null) {
-        device.put("status", status);
-      }
-      if (statusReason != null) {
-        device.put("statusReason", statusReason);
-      }
-      JsonObject auth = device.getJsonObject("authentication", new JsonObject());
-      if (primaryKey != null || secondaryKey != null) {
-        JsonObject k = auth.getJsonObject("symmetricKey", new JsonObject());
-        k.put("primaryKey", primaryKey == null ? k.getString("primaryKey") : primaryKey);
-        k.put("secondaryKey", secondaryKey == null ? k.getString("secondaryKey") : secondaryKey);
-        auth.put("symmetricKey", k);
-      }
-      if (primaryThumbprint != null || secondaryThumbprint != null) {
-        JsonObject t = auth.getJsonObject("x509Thumbprint", new JsonObject());
-        if (primaryThumbprint != null) {
-          t.put("primaryThumbprint", primaryThumbprint);
-        }
-        if (secondaryThumbprint != null) {
-          t.put("secondaryThumbprint", secondaryThumbprint);
-        }
-        auth.put("x509Thumbprint", t);
-      }
-      device.put("authentication", auth);
+      identity.applyTo(device);
       if (edge != null) {
         device.put("capabilities", new JsonObject().put("iotEdge", edge));
       }

@@ -89,6 +89,40 @@ class CliIT {
         .startsWith("deviceId  status   connectionState")
         .contains("crud-1    enabled  Disconnected");
 
+    String key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    String other = "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CBgoM=";
+    JsonObject keyed =
+        json(
+            hub.ok(
+                "devices",
+                "create",
+                "crud-2",
+                "--primary-key",
+                key,
+                "--secondary-key",
+                key,
+                "-o",
+                "json"));
+    assertThat(keyed.getJsonObject("authentication").getJsonObject("symmetricKey"))
+        .isEqualTo(new JsonObject().put("primaryKey", key).put("secondaryKey", key));
+    JsonObject rekeyed =
+        json(
+            hub.ok(
+                "devices", "update", "crud-2", "--secondary-key", other, "--edge", "-o", "json"));
+    assertThat(rekeyed.getJsonObject("authentication").getJsonObject("symmetricKey"))
+        .isEqualTo(new JsonObject().put("primaryKey", key).put("secondaryKey", other));
+    assertThat(rekeyed.getJsonObject("capabilities").getBoolean("iotEdge")).isTrue();
+    String thumb = "0123456789abcdef0123456789abcdef01234567";
+    JsonObject x509 =
+        json(hub.ok("devices", "create", "crud-3", "--primary-thumbprint", thumb, "-o", "json"));
+    assertThat(x509.getJsonObject("authentication").getString("type")).isEqualTo("selfSigned");
+    assertThat(
+            x509.getJsonObject("authentication")
+                .getJsonObject("x509Thumbprint")
+                .getString("primaryThumbprint"))
+        .isEqualToIgnoringCase(thumb);
+    assertThat(hub.herd("devices", "delete", "crud-2", "crud-3").code()).isZero();
+
     Cli.Result again = hub.herd("devices", "create", "crud-1");
     assertThat(again.code()).isEqualTo(1);
     assertThat(again.err()).startsWith("error: DeviceAlreadyExists (409001): ");

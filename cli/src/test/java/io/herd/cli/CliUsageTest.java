@@ -70,6 +70,7 @@ class CliUsageTest {
     assertUsage("DATA or --file", "c2d send d1 x --file /etc/hostname");
     assertUsage("nothing to update", "devices update d1");
     assertUsage("--status", "devices create d1 --status asleep");
+    assertUsage("--status", "devices update d1 --status asleep");
     assertUsage("selfSigned", "devices create d1 --primary-key AAAA --auth selfSigned");
     assertUsage("--primary-thumbprint", "devices create d1 --auth selfSigned");
     assertUsage("one device", "devices delete d1 d2 --etag x");

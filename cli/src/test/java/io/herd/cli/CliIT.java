@@ -133,6 +133,10 @@ class CliIT {
     Cli.Result gone = hub.herd("devices", "show", "crud-1");
     assertThat(gone.code()).isEqualTo(1);
     assertThat(gone.err()).startsWith("error: DeviceNotFound (404001): ");
+
+    Cli.Result badFlag = hub.herd("devices", "show", "crud-1", "--colour", "red");
+    assertThat(badFlag.code()).isEqualTo(2);
+    assertThat(badFlag.err()).startsWith("error: Unknown options: '--colour', 'red'");
   }
 
   @Test

@@ -2,6 +2,9 @@ package io.herd.simulator.bench;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import io.herd.simulator.internal.ConnectionStrings;
+import io.herd.simulator.internal.DeviceTopics;
+import io.herd.simulator.internal.SasSigner;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 import io.netty.util.internal.logging.JdkLoggerFactory;
 import io.vertx.core.Future;
@@ -60,7 +63,7 @@ import org.HdrHistogram.Histogram;
  */
 final class BenchSupport {
 
-  static final String API_VERSION = "2021-04-12";
+  static final String API_VERSION = DeviceTopics.API_VERSION;
   static final String JSON_UTF8 = "application/json; charset=utf-8";
   static final int REQUEST_TIMEOUT_MS = 30_000;
   static final int MAX_ERROR_SAMPLES = 5;
@@ -336,21 +339,6 @@ final class BenchSupport {
     return prefix + '-' + n;
   }
 
-  /**
-   * The {@code Name=Value} pairs of a {@code ;}-separated connection string (wire §1.3), split on
-   * the first {@code =}.
-   */
-  static Map<String, String> connectionString(String text) {
-    Map<String, String> cs = new HashMap<>();
-    for (String part : text.split(";")) {
-      int eq = part.indexOf('=');
-      if (eq > 0) {
-        cs.put(part.substring(0, eq), part.substring(eq + 1));
-      }
-    }
-    return cs;
-  }
-
   /** What the benchmarks need from the hub's {@code hub.json}. */
   record HubInfo(String hostName, int httpsPort, Path caFile, String policy, byte[] key) {
 
@@ -364,7 +352,8 @@ final class BenchSupport {
       }
       try {
         Map<String, String> cs =
-            connectionString(json.getJsonObject("connectionStrings").getString("iothubowner"));
+            ConnectionStrings.parse(
+                json.getJsonObject("connectionStrings").getString("iothubowner"));
         String host = json.getString("hostName", cs.get("HostName"));
         hub =
             new HubInfo(

@@ -4,9 +4,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import io.herd.simulator.internal.ConnectionStrings;
 import io.herd.simulator.internal.DeviceTopics;
+import io.herd.simulator.internal.JulLogging;
 import io.herd.simulator.internal.SasSigner;
-import io.netty.util.internal.logging.InternalLoggerFactory;
-import io.netty.util.internal.logging.JdkLoggerFactory;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -236,23 +235,8 @@ final class BenchSupport {
     return 1;
   }
 
-  /**
-   * The classpath has slf4j-api without a provider; JUL keeps Vert.x and Netty warnings (blocked
-   * threads, leaks) visible on stderr. The few Vert.x classes that log through slf4j directly (the
-   * trust manager wrapper, at info level) get its no-op provider without the warning slf4j prints
-   * when it finds none.
-   */
   static void useJulLogging() {
-    InternalLoggerFactory.setDefaultFactory(JdkLoggerFactory.INSTANCE);
-    if (System.getProperty("slf4j.provider") == null) {
-      System.setProperty("slf4j.provider", "org.slf4j.helpers.NOP_FallbackServiceProvider");
-      System.setProperty("slf4j.internal.verbosity", "WARN");
-    }
-    if (System.getProperty("vertx.logger-delegate-factory-class-name") == null) {
-      System.setProperty(
-          "vertx.logger-delegate-factory-class-name",
-          "io.vertx.core.logging.JULLogDelegateFactory");
-    }
+    JulLogging.use();
   }
 
   static void requireLoopback(String host) {

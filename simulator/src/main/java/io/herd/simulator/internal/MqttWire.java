@@ -52,16 +52,20 @@ public final class MqttWire {
   private MqttWire() {}
 
   /**
-   * TLS client options that trust {@code caFile}, verify the server's host name, and validate a
-   * server chain once per distinct chain ({@link ChainCachingTrustManager}); OpenSSL when asked for
-   * and available. {@code timeoutMs} bounds the TCP connect and the TLS handshake each.
+   * TLS client options that trust {@code caFile} (null: the JVM's default trust), verify the
+   * server's host name, and validate a server chain once per distinct chain ({@link
+   * ChainCachingTrustManager}); OpenSSL when asked for and available. {@code timeoutMs} bounds the
+   * TCP connect and the TLS handshake each.
    */
   public static NetClientOptions tlsClientOptions(
       Vertx vertx, Path caFile, boolean openSsl, int timeoutMs) {
-    return new NetClientOptions()
+    NetClientOptions options = new NetClientOptions();
+    if (caFile != null) {
+      options.setTrustOptions(trustOptions(vertx, caFile));
+    }
+    return options
         .setSsl(true)
         .setHostnameVerificationAlgorithm("HTTPS")
-        .setTrustOptions(trustOptions(vertx, caFile))
         .setSslEngineOptions(
             openSsl && OpenSSLEngineOptions.isAvailable()
                 ? new OpenSSLEngineOptions()

@@ -19,6 +19,7 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.IntFunction;
+import java.util.function.ToIntFunction;
 
 /**
  * A running simulation of the devices of one {@link SimulatorConfig} slice in this process: they
@@ -141,17 +142,26 @@ public final class Simulation implements AutoCloseable {
 
   /** How many of the devices are connected, subscribed and have read their twin. */
   public int online() throws TimeoutException {
-    int online = 0;
-    for (DeviceLoop.Snapshot s : snapshots()) {
-      online += s.online();
-    }
-    return online;
+    return snapshots().stream().mapToInt(DeviceLoop.Snapshot::online).sum();
   }
 
-  /** Waits until every device is online; false when {@code timeout} passed first. */
+  /** Waits until every device is online at once; false when {@code timeout} passed first. */
   public boolean awaitOnline(Duration timeout) throws TimeoutException, InterruptedException {
+    return await(timeout, DeviceLoop.Snapshot::online);
+  }
+
+  /**
+   * Waits until every device has come online at least once (with churn, some are offline at any
+   * moment); false when {@code timeout} passed first.
+   */
+  public boolean awaitConnected(Duration timeout) throws TimeoutException, InterruptedException {
+    return await(timeout, DeviceLoop.Snapshot::connected);
+  }
+
+  private boolean await(Duration timeout, ToIntFunction<DeviceLoop.Snapshot> devices)
+      throws TimeoutException, InterruptedException {
     long end = System.nanoTime() + timeout.toNanos();
-    while (online() < config.count()) {
+    while (snapshots().stream().mapToInt(devices).sum() < config.count()) {
       if (System.nanoTime() >= end) {
         return false;
       }

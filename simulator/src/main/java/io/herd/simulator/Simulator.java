@@ -176,50 +176,51 @@ public final class Simulator {
     /** Waits for the connections, then for the end, with status lines. */
     private void simulate(Simulation sim, ProcessFleet fleet) throws Exception {
       long t0 = System.nanoTime();
-      long statusNanos = TimeUnit.SECONDS.toNanos(config.statusSeconds());
-      long nextStatus = t0 + (statusNanos > 0 ? statusNanos : Long.MAX_VALUE / 2);
-      // Connecting: up to a minute plus a second per 500 devices.
-      Duration connectLimit = Duration.ofSeconds(60 + sim.config().count() / 500);
+      // Connecting: up to a minute plus a second per 500 devices, and while not stopped.
+      long connectEnd = t0 + TimeUnit.SECONDS.toNanos(60 + sim.config().count() / 500);
       boolean all = false;
-      while (!all && stop.getCount() > 0) {
-        all = sim.awaitOnline(Duration.ofMillis(500));
-        if (System.nanoTime() - t0 > connectLimit.toNanos()) {
-          break;
-        }
+      while (!all && stop.getCount() > 0 && System.nanoTime() < connectEnd) {
+        all = sim.awaitConnected(Duration.ofMillis(500));
       }
       SimulationReport r = sim.report();
       log.printf(
           Locale.ROOT,
-          "online    : %d of %d devices in %.1f s (connect p50 %.1f ms, p99 %.1f ms)%s%n",
-          r.online(),
+          "connected : %d of %d devices in %.1f s (connect p50 %.1f ms, p99 %.1f ms)%s%n",
+          all ? r.devices() : r.online(),
           r.devices(),
           (System.nanoTime() - t0) / 1e9,
           ms(r.latency(Latency.CONNECT), 50),
           ms(r.latency(Latency.CONNECT), 99),
-          all ? "" : "; the others keep retrying");
+          all ? "" : "; the others keep trying");
+      long start = System.nanoTime();
       long end =
           config.durationSeconds() > 0
-              ? System.nanoTime() + TimeUnit.SECONDS.toNanos(config.durationSeconds())
+              ? start + TimeUnit.SECONDS.toNanos(config.durationSeconds())
               : Long.MAX_VALUE;
+      long every = TimeUnit.SECONDS.toNanos(config.statusSeconds());
+      long nextStatus = every > 0 ? start + every : Long.MAX_VALUE;
       SimulationReport previous = r;
-      long previousNanos = System.nanoTime();
+      long previousNanos = start;
       while (stop.getCount() > 0 && System.nanoTime() < end) {
-        long wake = Math.min(end, nextStatus);
-        stop.await(Math.max(1, wake - System.nanoTime()), TimeUnit.NANOSECONDS);
-        if (System.nanoTime() >= nextStatus && stop.getCount() > 0) {
-          nextStatus += statusNanos;
-          SimulationReport now = sim.report();
-          if (config.child()) {
-            status(now);
-          } else {
-            SimulationReport others = fleet == null ? null : fleet.status();
-            SimulationReport fleetwide = others == null ? now : now.merge(others);
-            double seconds = (System.nanoTime() - previousNanos) / 1e9;
-            log.println(statusLine(fleetwide, previous, seconds, (System.nanoTime() - t0) / 1e9));
-            previous = fleetwide;
-          }
-          previousNanos = System.nanoTime();
+        stop.await(
+            Math.max(1, Math.min(end, nextStatus) - System.nanoTime()), TimeUnit.NANOSECONDS);
+        long now = System.nanoTime();
+        if (now < nextStatus || stop.getCount() == 0) {
+          continue;
         }
+        while (nextStatus <= now) {
+          nextStatus += every;
+        }
+        SimulationReport mine = sim.report();
+        if (config.child()) {
+          status(mine);
+          continue;
+        }
+        SimulationReport others = fleet == null ? null : fleet.status();
+        SimulationReport fleetwide = others == null ? mine : mine.merge(others);
+        log.println(statusLine(fleetwide, previous, (now - previousNanos) / 1e9, (now - t0) / 1e9));
+        previous = fleetwide;
+        previousNanos = now;
       }
     }
 

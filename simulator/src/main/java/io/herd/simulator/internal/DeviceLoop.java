@@ -20,8 +20,11 @@ public final class DeviceLoop extends VerticleBase {
   /** A device of this loop: its number, id and key. */
   public record Member(int number, String id, byte[] key) {}
 
-  /** What a snapshot holds: the loop's figures (a copy) and how many of its devices are online. */
-  public record Snapshot(Figures figures, int online) {}
+  /**
+   * What a snapshot holds: the loop's figures (a copy), how many of its devices are online, and how
+   * many have been online at least once.
+   */
+  public record Snapshot(Figures figures, int online, int connected) {}
 
   private final List<Member> members;
   private final NetClient net;
@@ -105,12 +108,12 @@ public final class DeviceLoop extends VerticleBase {
     context.runOnContext(
         v -> {
           int online = 0;
+          int connected = 0;
           for (SimulatedDevice d : devices) {
-            if (d.isOnline()) {
-              online++;
-            }
+            online += d.isOnline() ? 1 : 0;
+            connected += d.wasOnline() ? 1 : 0;
           }
-          p.complete(new Snapshot(figures.copy(), online));
+          p.complete(new Snapshot(figures.copy(), online, connected));
         });
     return p.future();
   }

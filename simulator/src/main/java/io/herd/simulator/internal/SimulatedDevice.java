@@ -58,6 +58,7 @@ final class SimulatedDevice implements DeviceConnection.Listener, DeviceBehaviou
   private boolean online;
   private boolean stopped;
   private boolean firstAttemptDone;
+  private boolean everOnline;
   private int failedConnects;
   private long reconnectTimer = -1;
   private long renewTimer = -1;
@@ -91,6 +92,11 @@ final class SimulatedDevice implements DeviceConnection.Listener, DeviceBehaviou
 
   boolean isOnline() {
     return online;
+  }
+
+  /** Whether the device has been online at least once. */
+  boolean wasOnline() {
+    return everOnline;
   }
 
   void connect() {
@@ -150,6 +156,7 @@ final class SimulatedDevice implements DeviceConnection.Listener, DeviceBehaviou
   @Override
   public void onOnline(JsonObject twinProperties) {
     online = true;
+    everOnline = true;
     failedConnects = 0;
     firstAttemptFinished();
     behaviour.onTwin(twinProperties);

@@ -3,6 +3,7 @@ package io.herd.simulator.internal;
 import io.herd.simulator.SimulatorConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -25,6 +26,8 @@ import picocli.CommandLine.Option;
       ""
     })
 public final class SimulatorOptions {
+
+  private static final Path DEFAULT_HUB_CONFIG = Path.of("data", "hub.json");
 
   @Option(
       names = "--devices",
@@ -51,7 +54,9 @@ public final class SimulatorOptions {
   @Option(
       names = "--hub-config",
       paramLabel = "FILE",
-      description = "the hub's hub.json (DATA_DIR/hub.json): ports, CA, connection strings")
+      description =
+          "the hub's hub.json (DATA_DIR/hub.json): ports, CA, connection strings"
+              + " (default: ./data/hub.json when there and no --connection-string)")
   Path hubConfig;
 
   @Option(names = "--ca", paramLabel = "FILE", description = "CA certificate (PEM) to trust")
@@ -244,8 +249,12 @@ public final class SimulatorOptions {
         throw new IllegalArgumentException("--slice must be FIRST:COUNT: " + slice, e);
       }
     }
+    Path hub = hubConfig;
+    if (hub == null && connectionString == null && Files.isRegularFile(DEFAULT_HUB_CONFIG)) {
+      hub = DEFAULT_HUB_CONFIG; // where herd serve writes it by default
+    }
     return new SimulatorConfig(
-        hubConfig,
+        hub,
         connectionString,
         ca,
         mqttPort,

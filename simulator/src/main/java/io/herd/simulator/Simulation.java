@@ -196,7 +196,11 @@ public final class Simulation implements AutoCloseable {
     for (DeviceLoop l : loops) {
       parts.add(l.snapshot());
     }
-    Future.all(parts).await(10, TimeUnit.SECONDS);
+    try {
+      Future.all(parts).await(30, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new TimeoutException("the event loops did not hand over their figures within 30 s");
+    }
     List<DeviceLoop.Snapshot> all = new ArrayList<>();
     for (Future<DeviceLoop.Snapshot> f : parts) {
       all.add(f.result());
@@ -217,7 +221,12 @@ public final class Simulation implements AutoCloseable {
     for (DeviceLoop l : loops) {
       stopping.add(l.stopDevices());
     }
-    Future.all(stopping).await(10, TimeUnit.SECONDS);
+    try {
+      Future.all(stopping).await(30, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      // Closing Vert.x closes what is left, without the DISCONNECTs.
+      System.err.println("herd sim: devices still disconnecting after 30 s; closing the rest");
+    }
     finalReport = last;
     closeVertx();
     return finalReport;

@@ -7,6 +7,7 @@ import io.vertx.core.net.NetClient;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Consumer;
 import java.util.function.IntFunction;
 
 /**
@@ -16,6 +17,8 @@ import java.util.function.IntFunction;
  * their figures when asked. Every method the simulation's thread calls hops onto this loop.
  */
 public final class DeviceLoop extends VerticleBase {
+
+  private static final int CHUNK = 250;
 
   /** A device of this loop: its number, id and key. */
   public record Member(int number, String id, byte[] key) {}
@@ -72,7 +75,8 @@ public final class DeviceLoop extends VerticleBase {
     }
     // [MQTT-3.1.2-23] a client sends a packet at least once per keep-alive period.
     vertx.setPeriodic(
-        SimulatedDevice.KEEP_ALIVE_SECONDS * 500L, t -> devices.forEach(SimulatedDevice::ping));
+        SimulatedDevice.KEEP_ALIVE_SECONDS * 500L,
+        t -> inChunks(0, SimulatedDevice::ping, () -> {}));
     if (churnPercent > 0) {
       vertx.setPeriodic(1_000, t -> churn());
     }
@@ -121,11 +125,23 @@ public final class DeviceLoop extends VerticleBase {
   /** Disconnects every device (DISCONNECT, then close). */
   public Future<Void> stopDevices() {
     Promise<Void> p = Promise.promise();
-    context.runOnContext(
-        v -> {
-          devices.forEach(SimulatedDevice::stop);
-          p.complete();
-        });
+    context.runOnContext(v -> inChunks(0, SimulatedDevice::stop, p::complete));
     return p.future();
+  }
+
+  /**
+   * Applies {@code action} to every device, a few hundred per turn of the loop so that it stays
+   * responsive (each PINGREQ or close goes through TLS), then runs {@code then}.
+   */
+  private void inChunks(int from, Consumer<SimulatedDevice> action, Runnable then) {
+    int end = Math.min(devices.size(), from + CHUNK);
+    for (int k = from; k < end; k++) {
+      action.accept(devices.get(k));
+    }
+    if (end < devices.size()) {
+      context.runOnContext(v -> inChunks(end, action, then));
+    } else {
+      then.run();
+    }
   }
 }

@@ -99,18 +99,23 @@ class SimulatorPatternsIT {
     return SimulatorConfig.fromArgs(args(prefix, devices, more));
   }
 
+  private static HttpResponse<Buffer> call(
+      String device, String method, Object payload, int connectTimeoutSeconds) {
+    return Future.await(
+        hub.client
+            .post("/twins/" + device + "/methods" + API)
+            .putHeader("Authorization", hub.owner())
+            .timeout(60_000)
+            .sendJsonObject(
+                new JsonObject()
+                    .put("methodName", method)
+                    .put("payload", payload)
+                    .put("responseTimeoutInSeconds", 20)
+                    .put("connectTimeoutInSeconds", connectTimeoutSeconds)));
+  }
+
   private static JsonObject invoke(String device, String method, Object payload) {
-    HttpResponse<Buffer> r =
-        Future.await(
-            hub.client
-                .post("/twins/" + device + "/methods" + API)
-                .putHeader("Authorization", hub.owner())
-                .timeout(60_000)
-                .sendJsonObject(
-                    new JsonObject()
-                        .put("methodName", method)
-                        .put("payload", payload)
-                        .put("responseTimeoutInSeconds", 20)));
+    HttpResponse<Buffer> r = call(device, method, payload, 0);
     assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
     return r.bodyAsJsonObject();
   }
@@ -346,21 +351,11 @@ class SimulatorPatternsIT {
    */
   private static boolean answered(String device) {
     HttpResponse<Buffer> r =
-        Future.await(
-            hub.client
-                .post("/twins/" + device + "/methods" + API)
-                .putHeader("Authorization", hub.owner())
-                .timeout(60_000)
-                .sendJsonObject(
-                    new JsonObject()
-                        .put("methodName", "firmwareUpdate")
-                        .put(
-                            "payload",
-                            new JsonObject()
-                                .put("fwPackageUri", "https://fw/1")
-                                .put("version", "1.0.0"))
-                        .put("responseTimeoutInSeconds", 20)
-                        .put("connectTimeoutInSeconds", 5)));
+        call(
+            device,
+            "firmwareUpdate",
+            new JsonObject().put("fwPackageUri", "https://fw/1").put("version", "1.0.0"),
+            5);
     return r.statusCode() == 200 && r.bodyAsJsonObject().getInteger("status") == 200;
   }
 

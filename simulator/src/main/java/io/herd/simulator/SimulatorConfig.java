@@ -185,38 +185,16 @@ public record SimulatorConfig(
    * writes its report to {@code reportFile}.
    */
   public SimulatorConfig forChild(int first, int count, Path reportFile) {
-    return new SimulatorConfig(
-        hubConfig,
-        connectionString,
-        caFile,
-        mqttPort,
-        protocol,
-        prefix,
-        devices,
-        first,
-        count,
-        tags,
-        rate,
-        failPercent,
-        slowPercent,
-        slowMs,
-        churnPercent,
-        seed,
-        fwStepMs,
-        fwVersion,
-        reconnectMs,
-        configApplyMs,
-        durationSeconds,
-        1,
-        eventLoops,
-        connectConcurrency,
-        reportFile,
-        statusSeconds,
-        true);
+    return copy(first, count, 1, reportFile, true);
   }
 
   /** This configuration for devices {@code first .. first+count-1} of the fleet only. */
   public SimulatorConfig withSlice(int first, int count) {
+    return copy(first, count, processes, reportFile, child);
+  }
+
+  private SimulatorConfig copy(
+      int first, int count, int processes, Path reportFile, boolean child) {
     return new SimulatorConfig(
         hubConfig,
         connectionString,

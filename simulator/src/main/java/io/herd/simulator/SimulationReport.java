@@ -109,7 +109,7 @@ public final class SimulationReport {
    * A report of {@code devices} simulated devices, {@code online} of them connected when it was
    * taken, over {@code seconds} from {@code startedAtMillis}; {@code figures} is copied.
    */
-  public SimulationReport(
+  SimulationReport(
       Figures figures,
       int devices,
       int online,

@@ -160,12 +160,8 @@ public final class Simulator {
         SimulationReport others = fleet.finish(stop, limitMs, err);
         report = others == null ? report : report.merge(others);
       }
-      if (config.child()) {
-        status(report);
-      } else {
-        log.println("== summary ==");
-        log.print(report.summary());
-      }
+      log.println("== summary ==");
+      log.print(report.summary()); // a forked process's log goes nowhere: its report is the file
       if (config.reportFile() != null) {
         Files.writeString(config.reportFile(), report.toJson().encodePrettily() + "\n");
         log.println("report    : " + config.reportFile());

@@ -2,8 +2,10 @@ package io.herd.simulator.bench;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import io.netty.util.internal.logging.InternalLoggerFactory;
-import io.netty.util.internal.logging.JdkLoggerFactory;
+import io.herd.simulator.internal.ConnectionStrings;
+import io.herd.simulator.internal.DeviceTopics;
+import io.herd.simulator.internal.JulLogging;
+import io.herd.simulator.internal.SasSigner;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -60,7 +62,7 @@ import org.HdrHistogram.Histogram;
  */
 final class BenchSupport {
 
-  static final String API_VERSION = "2021-04-12";
+  static final String API_VERSION = DeviceTopics.API_VERSION;
   static final String JSON_UTF8 = "application/json; charset=utf-8";
   static final int REQUEST_TIMEOUT_MS = 30_000;
   static final int MAX_ERROR_SAMPLES = 5;
@@ -233,23 +235,8 @@ final class BenchSupport {
     return 1;
   }
 
-  /**
-   * The classpath has slf4j-api without a provider; JUL keeps Vert.x and Netty warnings (blocked
-   * threads, leaks) visible on stderr. The few Vert.x classes that log through slf4j directly (the
-   * trust manager wrapper, at info level) get its no-op provider without the warning slf4j prints
-   * when it finds none.
-   */
   static void useJulLogging() {
-    InternalLoggerFactory.setDefaultFactory(JdkLoggerFactory.INSTANCE);
-    if (System.getProperty("slf4j.provider") == null) {
-      System.setProperty("slf4j.provider", "org.slf4j.helpers.NOP_FallbackServiceProvider");
-      System.setProperty("slf4j.internal.verbosity", "WARN");
-    }
-    if (System.getProperty("vertx.logger-delegate-factory-class-name") == null) {
-      System.setProperty(
-          "vertx.logger-delegate-factory-class-name",
-          "io.vertx.core.logging.JULLogDelegateFactory");
-    }
+    JulLogging.use();
   }
 
   static void requireLoopback(String host) {
@@ -336,21 +323,6 @@ final class BenchSupport {
     return prefix + '-' + n;
   }
 
-  /**
-   * The {@code Name=Value} pairs of a {@code ;}-separated connection string (wire §1.3), split on
-   * the first {@code =}.
-   */
-  static Map<String, String> connectionString(String text) {
-    Map<String, String> cs = new HashMap<>();
-    for (String part : text.split(";")) {
-      int eq = part.indexOf('=');
-      if (eq > 0) {
-        cs.put(part.substring(0, eq), part.substring(eq + 1));
-      }
-    }
-    return cs;
-  }
-
   /** What the benchmarks need from the hub's {@code hub.json}. */
   record HubInfo(String hostName, int httpsPort, Path caFile, String policy, byte[] key) {
 
@@ -364,7 +336,8 @@ final class BenchSupport {
       }
       try {
         Map<String, String> cs =
-            connectionString(json.getJsonObject("connectionStrings").getString("iothubowner"));
+            ConnectionStrings.parse(
+                json.getJsonObject("connectionStrings").getString("iothubowner"));
         String host = json.getString("hostName", cs.get("HostName"));
         hub =
             new HubInfo(

@@ -1,8 +1,13 @@
 package io.herd.simulator.bench;
 
-import static io.herd.simulator.bench.BenchSupport.API_VERSION;
 import static io.herd.simulator.bench.BenchSupport.describe;
 import static io.herd.simulator.bench.BenchSupport.fmt;
+import static io.herd.simulator.internal.DeviceTopics.METHOD_REQUEST_FILTER;
+import static io.herd.simulator.internal.DeviceTopics.REPORTED_PATCH_TOPIC;
+import static io.herd.simulator.internal.DeviceTopics.TWIN_GET_TOPIC;
+import static io.herd.simulator.internal.DeviceTopics.TWIN_RESPONSE_FILTER;
+import static io.herd.simulator.internal.DeviceTopics.cloudToDeviceFilter;
+import static io.herd.simulator.internal.DeviceTopics.telemetryTopic;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
@@ -10,27 +15,23 @@ import io.herd.simulator.bench.BenchSupport.BenchOptions;
 import io.herd.simulator.bench.BenchSupport.ClientCpu;
 import io.herd.simulator.bench.BenchSupport.CpuSample;
 import io.herd.simulator.bench.BenchSupport.HubInfo;
+import io.herd.simulator.internal.ConnectionStrings;
+import io.herd.simulator.internal.DeviceTopics.MethodRequest;
+import io.herd.simulator.internal.DeviceTopics.TwinResponse;
+import io.herd.simulator.internal.MqttWire;
+import io.herd.simulator.internal.SasSigner;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.mqtt.MqttConnAckMessage;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
-import io.netty.handler.codec.mqtt.MqttDecoder;
-import io.netty.handler.codec.mqtt.MqttEncoder;
-import io.netty.handler.codec.mqtt.MqttFixedHeader;
 import io.netty.handler.codec.mqtt.MqttMessage;
-import io.netty.handler.codec.mqtt.MqttMessageBuilders;
 import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
-import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttPublishMessage;
 import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.handler.codec.mqtt.MqttSubAckMessage;
-import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
-import io.netty.handler.codec.mqtt.MqttSubscribePayload;
 import io.netty.handler.codec.mqtt.MqttTopicSubscription;
-import io.netty.handler.codec.mqtt.MqttVersion;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -39,12 +40,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.JdkSSLEngineOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.OpenSSLEngineOptions;
-import io.vertx.core.net.PemTrustOptions;
-import io.vertx.core.net.TrustOptions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -65,8 +63,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509ExtendedTrustManager;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -115,28 +111,13 @@ import org.HdrHistogram.Histogram;
 public final class MqttBench {
 
   private static final String NAME = "mqtt-bench";
-  static final String TWIN_RESPONSE_FILTER = "$iothub/twin/res/#";
-  static final String TWIN_RESPONSE_PREFIX = "$iothub/twin/res/";
-  static final String REPORTED_PATCH_TOPIC = "$iothub/twin/PATCH/properties/reported/?$rid=";
-  static final String TWIN_GET_TOPIC = "$iothub/twin/GET/?$rid=";
-  static final String METHOD_REQUEST_FILTER = "$iothub/methods/POST/#";
-  static final String METHOD_REQUEST_PREFIX = "$iothub/methods/POST/";
-  static final String METHOD_RESPONSE_PREFIX = "$iothub/methods/res/";
   private static final String DEVICE_POLICY = "device";
-  // IoT Hub's largest message plus headroom.
-  private static final int MAX_PACKET_BYTES = 256 * 1024 + 4096;
   // Connecting stops after this many failures, rather than wait out the timeouts of a dead hub.
   private static final int MAX_CONNECT_FAILURES = 100;
   // Load stops on an event loop after this many errors, rather than hammer a broken hub.
   private static final int MAX_LOAD_ERRORS = 1_000;
   private static final int MAX_REASONS = 20;
   private static final long DRAIN_NANOS = TimeUnit.SECONDS.toNanos(10);
-  private static final MqttFixedHeader PUBLISH_QOS0 =
-      new MqttFixedHeader(MqttMessageType.PUBLISH, false, MqttQoS.AT_MOST_ONCE, false, 0);
-  private static final MqttFixedHeader PUBLISH_QOS1 =
-      new MqttFixedHeader(MqttMessageType.PUBLISH, false, MqttQoS.AT_LEAST_ONCE, false, 0);
-  private static final MqttFixedHeader SUBSCRIBE =
-      new MqttFixedHeader(MqttMessageType.SUBSCRIBE, false, MqttQoS.AT_LEAST_ONCE, false, 0);
 
   private MqttBench() {}
 
@@ -401,19 +382,6 @@ public final class MqttBench {
     return SasSigner.hmac(("herd-bench-device-key:" + keySeed).getBytes(UTF_8), deviceId);
   }
 
-  /** The IoT Hub MQTT user name of a device (wire §2.1), without the optional parts. */
-  static String userName(String hostName, String deviceId) {
-    return hostName + "/" + deviceId + "/?api-version=" + API_VERSION;
-  }
-
-  static String telemetryTopic(String deviceId) {
-    return "devices/" + deviceId + "/messages/events/";
-  }
-
-  static String cloudToDeviceFilter(String deviceId) {
-    return "devices/" + deviceId + "/messages/devicebound/#";
-  }
-
   /**
    * What the bench sender put in a cloud-to-device message, read from its delivery topic {@code
    * devices/{id}/messages/devicebound/{bag}} (wire §2.3, §2.4): the message id {@code %24.mid=n}, a
@@ -458,76 +426,6 @@ public final class MqttBench {
     return now.getEpochSecond() * 1_000_000 + now.getNano() / 1_000;
   }
 
-  /** A direct-method request topic {@code $iothub/methods/POST/{name}/?$rid={rid}} (wire §2.6). */
-  record MethodRequest(String name, String rid) {
-
-    /**
-     * Null when {@code topic} is not a method request with a non-empty name and {@code $rid} (the
-     * Node SDK requires both).
-     */
-    static MethodRequest parse(String topic) {
-      if (!topic.startsWith(METHOD_REQUEST_PREFIX)) {
-        return null;
-      }
-      int slash = topic.indexOf('/', METHOD_REQUEST_PREFIX.length());
-      if (slash <= METHOD_REQUEST_PREFIX.length() || !topic.startsWith("/?", slash)) {
-        return null;
-      }
-      String rid = null;
-      for (String pair : topic.substring(slash + 2).split("&")) {
-        if (pair.startsWith("$rid=")) {
-          rid = pair.substring(5);
-        }
-      }
-      return rid == null || rid.isEmpty()
-          ? null
-          : new MethodRequest(topic.substring(METHOD_REQUEST_PREFIX.length(), slash), rid);
-    }
-
-    /** The topic of the device's answer with {@code status}. */
-    String responseTopic(int status) {
-      return METHOD_RESPONSE_PREFIX + status + "/?$rid=" + rid;
-    }
-  }
-
-  /**
-   * A twin response topic {@code $iothub/twin/res/{status}/?$rid={rid}[&$version={v}]} (wire §2.5);
-   * {@code version} is -1 when absent.
-   */
-  record TwinResponse(int status, String rid, long version) {
-
-    /** Null when {@code topic} is not a well-formed twin response topic. */
-    static TwinResponse parse(String topic) {
-      if (!topic.startsWith(TWIN_RESPONSE_PREFIX)) {
-        return null;
-      }
-      int slash = topic.indexOf('/', TWIN_RESPONSE_PREFIX.length());
-      if (slash < 0 || !topic.startsWith("/?", slash)) {
-        return null;
-      }
-      int status;
-      try {
-        status = Integer.parseInt(topic.substring(TWIN_RESPONSE_PREFIX.length(), slash));
-      } catch (NumberFormatException e) {
-        return null;
-      }
-      String rid = null;
-      long version = -1;
-      for (String pair : topic.substring(slash + 2).split("&")) {
-        if (pair.startsWith("$rid=")) {
-          rid = pair.substring(5);
-        } else if (pair.startsWith("$version=")) {
-          try {
-            version = Long.parseLong(pair.substring(9));
-          } catch (NumberFormatException e) {
-            return null;
-          }
-        }
-      }
-      return rid == null || rid.isEmpty() ? null : new TwinResponse(status, rid, version);
-    }
-  }
-
   /** Where to connect and how to sign: from hub.json for Herd, from the options otherwise. */
   record Target(String host, int port, Path caFile, String hostName, Signer signer) {
 
@@ -565,7 +463,7 @@ public final class MqttBench {
           throw new IllegalArgumentException(
               o.hubJson() + " has no connection string of the '" + DEVICE_POLICY + "' policy");
         }
-        Map<String, String> parts = BenchSupport.connectionString(cs);
+        Map<String, String> parts = ConnectionStrings.parse(cs);
         byte[] key = Base64.getDecoder().decode(parts.get("SharedAccessKey"));
         String policy = parts.getOrDefault("SharedAccessKeyName", DEVICE_POLICY);
         signer = (id, expiry) -> SasSigner.deviceToken(hostName, id, policy, key, expiry);
@@ -859,18 +757,7 @@ public final class MqttBench {
                   .setInternalBlockingPoolSize(1));
       int timeoutMs = (int) TimeUnit.SECONDS.toMillis(o.connectTimeoutSeconds());
       NetClientOptions base =
-          new NetClientOptions()
-              .setSsl(true)
-              .setHostnameVerificationAlgorithm("HTTPS")
-              .setTrustOptions(trustOptions())
-              .setSslEngineOptions(
-                  o.openSsl() && OpenSSLEngineOptions.isAvailable()
-                      ? new OpenSSLEngineOptions()
-                      : new JdkSSLEngineOptions())
-              .setConnectTimeout(timeoutMs)
-              .setSslHandshakeTimeout(timeoutMs)
-              .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS)
-              .setTcpNoDelay(true);
+          MqttWire.tlsClientOptions(vertx, target.caFile(), o.openSsl(), timeoutMs);
       if (o.sourceAddresses().isEmpty()) {
         netClients.add(vertx.createNetClient(base));
       } else {
@@ -889,27 +776,6 @@ public final class MqttBench {
         loops.get(n % loops.size()).add(o.first() + n);
       }
       await(Future.all(deployed));
-    }
-
-    /** The CA of the target, with PKIX validation done once per distinct server chain. */
-    private TrustOptions trustOptions() {
-      TrustManager[] managers;
-      try {
-        managers =
-            new PemTrustOptions()
-                .addCertPath(target.caFile().toString())
-                .getTrustManagerFactory(vertx)
-                .getTrustManagers();
-      } catch (Exception e) {
-        throw new IllegalArgumentException(
-            "cannot load the CA file " + target.caFile() + ": " + describe(e), e);
-      }
-      for (TrustManager m : managers) {
-        if (m instanceof X509ExtendedTrustManager x) {
-          return TrustOptions.wrap(new ChainCachingTrustManager(x));
-        }
-      }
-      throw new IllegalStateException("the JDK offers no X509ExtendedTrustManager");
     }
 
     /**
@@ -1680,9 +1546,7 @@ public final class MqttBench {
 
         private void onSocket(NetSocketInternal s) {
           socket = s;
-          ChannelPipeline pipeline = s.channelHandlerContext().pipeline();
-          pipeline.addBefore("handler", "mqttEncoder", MqttEncoder.INSTANCE);
-          pipeline.addBefore("handler", "mqttDecoder", new MqttDecoder(MAX_PACKET_BYTES));
+          MqttWire.installCodec(s);
           s.messageHandler(this::onMessage);
           s.exceptionHandler(t -> lastError = t);
           s.closeHandler(v -> onClose());
@@ -1699,16 +1563,11 @@ public final class MqttBench {
                     }
                   });
           s.writeMessage(
-              MqttMessageBuilders.connect()
-                  .protocolVersion(MqttVersion.MQTT_3_1_1)
-                  .clientId(id)
-                  .cleanSession(false)
-                  .keepAlive(o.keepAliveSeconds())
-                  .hasUser(true)
-                  .username(userName(target.hostName(), id))
-                  .hasPassword(true)
-                  .password(target.signer().password(id, expiry).getBytes(UTF_8))
-                  .build());
+              MqttWire.connect(
+                  target.hostName(),
+                  id,
+                  target.signer().password(id, expiry),
+                  o.keepAliveSeconds()));
         }
 
         private void failConnect(String reason) {
@@ -1800,17 +1659,15 @@ public final class MqttBench {
           pendingStart = System.nanoTime();
           pendingRid = "subscribe";
           socket.writeMessage(
-              new MqttSubscribeMessage(
-                  SUBSCRIBE,
-                  MqttMessageIdVariableHeader.from(1),
-                  new MqttSubscribePayload(
-                      List.of(
-                          o.mode() == Mode.C2D
-                              // QoS 1: the hub completes a message on its PUBACK.
-                              ? new MqttTopicSubscription(
-                                  cloudToDeviceFilter(id), MqttQoS.AT_LEAST_ONCE)
-                              : new MqttTopicSubscription(
-                                  subscriptionFilter(), MqttQoS.AT_MOST_ONCE)))));
+              MqttWire.subscribe(
+                  1,
+                  List.of(
+                      o.mode() == Mode.C2D
+                          // QoS 1: the hub completes a message on its PUBACK.
+                          ? new MqttTopicSubscription(
+                              cloudToDeviceFilter(id), MqttQoS.AT_LEAST_ONCE)
+                          : new MqttTopicSubscription(
+                              subscriptionFilter(), MqttQoS.AT_MOST_ONCE))));
         }
 
         private void onSuback(MqttSubAckMessage m) {
@@ -1830,7 +1687,7 @@ public final class MqttBench {
           pendingRid = "v" + ++ridSeq;
           socket.writeMessage(
               new MqttPublishMessage(
-                  PUBLISH_QOS0,
+                  MqttWire.PUBLISH_QOS0,
                   new MqttPublishVariableHeader(TWIN_GET_TOPIC + pendingRid, 0),
                   Unpooled.EMPTY_BUFFER));
         }
@@ -1901,7 +1758,9 @@ public final class MqttBench {
           body.writeBytes(bodyTail);
           // Packet id = slot + 1: reusable once its PUBACK came back.
           return new MqttPublishMessage(
-              PUBLISH_QOS1, new MqttPublishVariableHeader(telemetryTopic(id), slot + 1), body);
+              MqttWire.PUBLISH_QOS1,
+              new MqttPublishVariableHeader(telemetryTopic(id), slot + 1),
+              body);
         }
 
         private MqttPublishMessage patchMessage(int slot) {
@@ -1912,7 +1771,9 @@ public final class MqttBench {
           ByteBufUtil.writeAscii(
               body, "{\"bench\":{\"seq\":" + seq + ",\"ts\":" + System.currentTimeMillis() + "}}");
           return new MqttPublishMessage(
-              PUBLISH_QOS0, new MqttPublishVariableHeader(REPORTED_PATCH_TOPIC + rid, 0), body);
+              MqttWire.PUBLISH_QOS0,
+              new MqttPublishVariableHeader(REPORTED_PATCH_TOPIC + rid, 0),
+              body);
         }
 
         private void onPuback(int packetId) {
@@ -1982,11 +1843,7 @@ public final class MqttBench {
           long now = epochMicros();
           int packetId = m.variableHeader().packetId();
           if (packetId > 0) {
-            socket.writeMessage(
-                new MqttMessage(
-                    new MqttFixedHeader(
-                        MqttMessageType.PUBACK, false, MqttQoS.AT_MOST_ONCE, false, 0),
-                    MqttMessageIdVariableHeader.from(packetId)));
+            socket.writeMessage(MqttWire.puback(packetId));
           }
           c2d.received++;
           C2dDelivery d = C2dDelivery.parse(topic);
@@ -2021,7 +1878,7 @@ public final class MqttBench {
           methods.ok++;
           socket.writeMessage(
               new MqttPublishMessage(
-                  PUBLISH_QOS0,
+                  MqttWire.PUBLISH_QOS0,
                   new MqttPublishVariableHeader(r.responseTopic(200), 0),
                   m.payload().retainedDuplicate()));
         }

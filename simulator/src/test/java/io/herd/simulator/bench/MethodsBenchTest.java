@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.herd.simulator.bench.MethodsBench.Options;
-import io.herd.simulator.bench.MqttBench.MethodRequest;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
@@ -46,17 +45,6 @@ class MethodsBenchTest {
     assertThat(body.getInteger("connectTimeoutInSeconds")).isZero();
     assertThat(MethodsBench.methodsUri("p-1"))
         .isEqualTo("/twins/p-1/methods?api-version=2021-04-12");
-  }
-
-  @Test
-  void parsesMethodRequestTopicsAndFormatsTheAnswerTopic() {
-    MethodRequest r = MethodRequest.parse("$iothub/methods/POST/bench/?$rid=1f");
-
-    assertThat(r).isEqualTo(new MethodRequest("bench", "1f"));
-    assertThat(r.responseTopic(200)).isEqualTo("$iothub/methods/res/200/?$rid=1f");
-    assertThat(MethodRequest.parse("$iothub/methods/POST//?$rid=1")).isNull();
-    assertThat(MethodRequest.parse("$iothub/methods/POST/bench/?$x=1")).isNull();
-    assertThat(MethodRequest.parse("$iothub/twin/res/200/?$rid=1")).isNull();
   }
 
   @Test

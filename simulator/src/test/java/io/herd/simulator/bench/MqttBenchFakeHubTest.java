@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.herd.registry.SasAuthenticator;
 import io.herd.registry.SasToken;
+import io.herd.simulator.internal.DeviceTopics;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.mqtt.MqttConnAckMessage;
 import io.netty.handler.codec.mqtt.MqttConnectMessage;
@@ -329,7 +330,7 @@ class MqttBenchFakeHubTest {
               .topicSubscriptions()
               .get(0)
               .topicName()
-              .equals(MqttBench.METHOD_REQUEST_FILTER)) {
+              .equals(DeviceTopics.METHOD_REQUEST_FILTER)) {
             sendMethodRequests();
           }
         }
@@ -350,7 +351,7 @@ class MqttBenchFakeHubTest {
                 ? Base64.getEncoder().encodeToString(MqttBench.deviceKey(SEED, id))
                 : POLICY_KEY;
         ok =
-            m.payload().userName().equals(MqttBench.userName(HOST_NAME, id))
+            m.payload().userName().equals(DeviceTopics.userName(HOST_NAME, id))
                 && !m.variableHeader().isCleanSession()
                 && m.variableHeader().keepAliveTimeSeconds() == 180
                 && token.resource().equals(HOST_NAME + "/devices/" + id)
@@ -398,22 +399,22 @@ class MqttBenchFakeHubTest {
 
     private void onPublish(MqttPublishMessage m) {
       String topic = m.variableHeader().topicName();
-      if (topic.startsWith(MqttBench.METHOD_RESPONSE_PREFIX)) {
+      if (topic.startsWith(DeviceTopics.METHOD_RESPONSE_PREFIX)) {
         onMethodResponse(topic, m.payload().toString(UTF_8));
-      } else if (topic.equals(MqttBench.telemetryTopic(deviceId))) {
+      } else if (topic.equals(DeviceTopics.telemetryTopic(deviceId))) {
         telemetry.incrementAndGet();
         socket.writeMessage(
             new MqttPubAckMessage(
                 new MqttFixedHeader(MqttMessageType.PUBACK, false, MqttQoS.AT_MOST_ONCE, false, 0),
                 MqttMessageIdVariableHeader.from(m.variableHeader().packetId())));
-      } else if (topic.startsWith(MqttBench.REPORTED_PATCH_TOPIC)) {
-        String rid = topic.substring(MqttBench.REPORTED_PATCH_TOPIC.length());
+      } else if (topic.startsWith(DeviceTopics.REPORTED_PATCH_TOPIC)) {
+        String rid = topic.substring(DeviceTopics.REPORTED_PATCH_TOPIC.length());
         JsonObject patch = new JsonObject(m.payload().toString(UTF_8));
         reported.merge(deviceId, patch, (a, b) -> a.copy().mergeIn(b, true));
         int version = versions.merge(deviceId, 1, Integer::sum);
         respond("$iothub/twin/res/204/?$rid=" + rid + "&$version=" + version, "");
-      } else if (topic.startsWith(MqttBench.TWIN_GET_TOPIC)) {
-        String rid = topic.substring(MqttBench.TWIN_GET_TOPIC.length());
+      } else if (topic.startsWith(DeviceTopics.TWIN_GET_TOPIC)) {
+        String rid = topic.substring(DeviceTopics.TWIN_GET_TOPIC.length());
         JsonObject twin =
             new JsonObject()
                 .put("desired", new JsonObject().put("$version", 1))

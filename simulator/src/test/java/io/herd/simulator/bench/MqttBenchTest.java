@@ -4,36 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.herd.simulator.bench.MqttBench.Options;
-import io.herd.simulator.bench.MqttBench.TwinResponse;
 import java.util.Base64;
 import org.junit.jupiter.api.Test;
 
 class MqttBenchTest {
-
-  @Test
-  void parsesTwinResponseTopics() {
-    assertThat(TwinResponse.parse("$iothub/twin/res/204/?$rid=17&$version=5"))
-        .isEqualTo(new TwinResponse(204, "17", 5));
-    assertThat(TwinResponse.parse("$iothub/twin/res/200/?$rid=v3"))
-        .isEqualTo(new TwinResponse(200, "v3", -1));
-    assertThat(TwinResponse.parse("$iothub/twin/res/429/?$version=2&$rid=a-b"))
-        .isEqualTo(new TwinResponse(429, "a-b", 2));
-  }
-
-  @Test
-  void rejectsMalformedTwinResponseTopics() {
-    assertThat(TwinResponse.parse("devices/d/messages/devicebound/")).isNull();
-    assertThat(TwinResponse.parse("$iothub/twin/res/ok/?$rid=1")).isNull();
-    assertThat(TwinResponse.parse("$iothub/twin/res/204/?$version=1")).isNull();
-    assertThat(TwinResponse.parse("$iothub/twin/res/204")).isNull();
-  }
-
-  @Test
-  void formatsTheIotHubUserNameAndTelemetryTopic() {
-    assertThat(MqttBench.userName("localhost", "bench-1"))
-        .isEqualTo("localhost/bench-1/?api-version=2021-04-12");
-    assertThat(MqttBench.telemetryTopic("bench-1")).isEqualTo("devices/bench-1/messages/events/");
-  }
 
   @Test
   void derivesTheSameDeviceKeyInEveryProcess() {

@@ -1,4 +1,4 @@
-package io.herd.simulator.bench;
+package io.herd.simulator.internal;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
@@ -12,7 +12,7 @@ import javax.crypto.spec.SecretKeySpec;
  * HMAC-SHA256, under the decoded key, of {@code sr} exactly as it appears in the token, a newline
  * and {@code se}.
  */
-final class SasSigner {
+public final class SasSigner {
 
   private static final String SCHEME = "SharedAccessSignature ";
   private static final char[] HEX = "0123456789ABCDEF".toCharArray();
@@ -23,7 +23,8 @@ final class SasSigner {
    * A device token signed with the device's own symmetric key: {@code sr} is {@code
    * hostName/devices/deviceId} URL-encoded, no {@code skn}.
    */
-  static String deviceToken(String hostName, String deviceId, byte[] deviceKey, long expiry) {
+  public static String deviceToken(
+      String hostName, String deviceId, byte[] deviceKey, long expiry) {
     return token(deviceResource(hostName, deviceId), deviceKey, expiry, null);
   }
 
@@ -31,23 +32,23 @@ final class SasSigner {
    * A device token signed with a shared access policy that has DeviceConnect (the built-in {@code
    * device} policy): the device's {@code sr} and {@code skn=policy}.
    */
-  static String deviceToken(
+  public static String deviceToken(
       String hostName, String deviceId, String policy, byte[] policyKey, long expiry) {
     return token(deviceResource(hostName, deviceId), policyKey, expiry, policy);
   }
 
   /** A service token: {@code sr} is the bare host name, signed as is, and {@code skn=policy}. */
-  static String serviceToken(String hostName, String policy, byte[] policyKey, long expiry) {
+  public static String serviceToken(String hostName, String policy, byte[] policyKey, long expiry) {
     return token(hostName, policyKey, expiry, policy);
   }
 
   /** Base64 HMAC-SHA256 of {@code text} (UTF-8) under {@code key}. */
-  static String sign(byte[] key, String text) {
+  public static String sign(byte[] key, String text) {
     return Base64.getEncoder().encodeToString(hmac(key, text));
   }
 
   /** HMAC-SHA256 of {@code text} (UTF-8) under {@code key}. */
-  static byte[] hmac(byte[] key, String text) {
+  public static byte[] hmac(byte[] key, String text) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(key, "HmacSHA256"));
@@ -82,7 +83,7 @@ final class SasSigner {
    * (lower-case hex for those, as the SDK writes them): letters, digits and {@code -_.~} stay,
    * everything else becomes {@code %XX} of its UTF-8 bytes.
    */
-  static String encodeUriComponentStrict(String s) {
+  public static String encodeUriComponentStrict(String s) {
     StringBuilder sb = new StringBuilder(s.length() + 16);
     for (byte b : s.getBytes(UTF_8)) {
       int c = b & 0xff;

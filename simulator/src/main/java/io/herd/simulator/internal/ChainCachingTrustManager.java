@@ -1,4 +1,4 @@
-package io.herd.simulator.bench;
+package io.herd.simulator.internal;
 
 import java.net.Socket;
 import java.security.cert.CertificateEncodingException;
@@ -17,14 +17,14 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * server under test shares on one machine. Every handshake still checks the server's signature over
  * the handshake, so a peer without the certificate's key still fails.
  */
-final class ChainCachingTrustManager extends X509ExtendedTrustManager {
+public final class ChainCachingTrustManager extends X509ExtendedTrustManager {
 
   private record Accepted(String peerHost, byte[][] chain) {}
 
   private final X509ExtendedTrustManager delegate;
   private volatile Accepted accepted;
 
-  ChainCachingTrustManager(X509ExtendedTrustManager delegate) {
+  public ChainCachingTrustManager(X509ExtendedTrustManager delegate) {
     this.delegate = delegate;
   }
 

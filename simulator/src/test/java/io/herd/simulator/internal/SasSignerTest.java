@@ -1,4 +1,4 @@
-package io.herd.simulator.bench;
+package io.herd.simulator.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

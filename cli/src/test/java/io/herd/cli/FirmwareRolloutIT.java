@@ -1,4 +1,4 @@
-package io.herd.server;
+package io.herd.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -7,11 +7,8 @@ import io.herd.simulator.Simulation;
 import io.herd.simulator.SimulationReport;
 import io.herd.simulator.SimulationReport.Count;
 import io.herd.simulator.SimulatorConfig;
-import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.HttpResponse;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -25,21 +22,22 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The firmware-update pattern end to end (issue 8, point 4): 100 simulated devices, 10 of them
- * chosen to fail, a direct-method job targeted by a tag query, progress watched with a GROUP BY
- * query over the reported firmware status, ending with 90 devices on the new version and the 10
+ * The firmware-update pattern end to end (issue 8, point 4), as an operator runs it: 100 simulated
+ * devices ({@code herd sim}), 10 of them chosen to fail, a direct-method job targeted by a tag
+ * query ({@code herd jobs schedule-method}), progress watched with {@code herd query "SELECT
+ * properties.reported.firmware.status AS s, COUNT() AS n FROM devices GROUP BY
+ * properties.reported.firmware.status"}, ending with 90 devices on the new version and the 10
  * injected failures reported as failed.
  */
 class FirmwareRolloutIT {
-  private static final String API = "?api-version=2021-04-12";
   private static final String PROGRESS =
       "SELECT properties.reported.firmware.status AS s, COUNT() AS n FROM devices"
           + " GROUP BY properties.reported.firmware.status";
-  private static TestHub hub;
+  private static CliHub hub;
 
   @BeforeAll
   static void start() throws Exception {
-    hub = TestHub.start();
+    hub = CliHub.start();
   }
 
   @AfterAll
@@ -49,16 +47,9 @@ class FirmwareRolloutIT {
     }
   }
 
+  /** {@code herd query TEXT -o json}: every row, every page. */
   private static JsonArray query(String text) {
-    HttpResponse<Buffer> r =
-        Future.await(
-            hub.client
-                .post("/devices/query" + API)
-                .putHeader("Authorization", hub.owner())
-                .putHeader("x-ms-max-item-count", "1000")
-                .sendJsonObject(new JsonObject().put("query", text)));
-    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
-    return r.bodyAsJsonArray();
+    return new JsonArray(hub.ok("query", text, "-o", "json"));
   }
 
   /** The GROUP BY rows as status -> devices. */
@@ -72,11 +63,7 @@ class FirmwareRolloutIT {
   }
 
   private static JsonObject job(String id) {
-    HttpResponse<Buffer> r =
-        Future.await(
-            hub.client.get("/jobs/v2/" + id + API).putHeader("Authorization", hub.owner()).send());
-    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
-    return r.bodyAsJsonObject();
+    return new JsonObject(hub.ok("jobs", "show", id, "-o", "json"));
   }
 
   private static Set<String> ids(JsonArray rows) {
@@ -111,26 +98,19 @@ class FirmwareRolloutIT {
       // Every device shows its firmware when it comes up.
       await().atMost(Duration.ofSeconds(20)).until(() -> progress().equals(Map.of("current", 100)));
 
-      HttpResponse<Buffer> created =
-          Future.await(
-              hub.client
-                  .put("/jobs/v2/fw-2-0-0" + API)
-                  .putHeader("Authorization", hub.owner())
-                  .sendJsonObject(
-                      new JsonObject()
-                          .put("type", "scheduleDeviceMethod")
-                          .put("queryCondition", "tags.fleet = 'rollout'")
-                          .put(
-                              "cloudToDeviceMethod",
-                              new JsonObject()
-                                  .put("methodName", "firmwareUpdate")
-                                  .put(
-                                      "payload",
-                                      new JsonObject()
-                                          .put("fwPackageUri", "https://fw.example/2.0.0.bin")
-                                          .put("version", "2.0.0"))
-                                  .put("responseTimeoutInSeconds", 30))));
-      assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(200);
+      hub.ok(
+          "jobs",
+          "schedule-method",
+          "--job-id",
+          "fw-2-0-0",
+          "--query",
+          "tags.fleet = 'rollout'",
+          "--method",
+          "firmwareUpdate",
+          "--payload",
+          "{\"fwPackageUri\":\"https://fw.example/2.0.0.bin\",\"version\":\"2.0.0\"}",
+          "--timeout",
+          "30");
 
       Set<String> seen = new TreeSet<>();
       Map<String, Integer> done = Map.of("current", 90, "failed", 10);

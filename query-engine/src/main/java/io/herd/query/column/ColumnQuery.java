@@ -124,7 +124,7 @@ public final class ColumnQuery {
       throw new IllegalArgumentException("not a twin row query: " + q);
     }
     ColumnQuery cq = new ColumnQuery(q, columns.snapshot(paths(q)));
-    Hits hits = cq.filter();
+    Hits hits = cq.list(cq.filter());
     Twin[] twins = cq.snap.twins();
     List<Twin> out = new ArrayList<>(hits.size);
     for (int i = 0; i < hits.size; i++) {
@@ -187,6 +187,7 @@ public final class ColumnQuery {
     final int size;
     final byte[] table;
     final boolean[] pass;
+    final byte[] passBytes;
     final Evaluator row;
     final long estimate;
 
@@ -197,11 +198,13 @@ public final class ColumnQuery {
       size = v.size();
       table = new byte[size];
       pass = new boolean[size];
+      passBytes = new byte[size];
       long n = 0;
       for (int c = 0; c < size; c++) {
         cell[0] = v.values()[c];
         table[c] = outcome(byValue.eval(null));
         pass[c] = table[c] == TRUE;
+        passBytes[c] = (byte) (pass[c] ? 1 : 0);
         n += pass[c] ? v.counts()[c] : 0;
       }
       estimate = n;
@@ -328,20 +331,34 @@ public final class ColumnQuery {
 
   // ---- scanning
 
-  /** Slots in ascending order. */
+  /** Slots scanned per block of the first conjunct; the block's hits collect branch-free. */
+  private static final int BLOCK = 4096;
+
+  /** Slots in ascending order; {@code all} stands for every slot of the kind below high. */
   private static final class Hits {
+    final boolean all;
     int[] slots;
     int size;
 
     Hits(int capacity) {
-      slots = new int[Math.max(16, capacity)];
+      this.all = false;
+      this.slots = new int[Math.max(16, capacity)];
     }
 
-    void add(int slot) {
-      if (size == slots.length) {
-        slots = Arrays.copyOf(slots, size * 2);
+    private Hits() {
+      this.all = true;
+    }
+
+    static Hits every() {
+      return new Hits();
+    }
+
+    void add(int[] block, int n) {
+      if (size + n > slots.length) {
+        slots = Arrays.copyOf(slots, Math.max(size + n, slots.length * 2));
       }
-      slots[size++] = slot;
+      System.arraycopy(block, 0, slots, size, n);
+      size += n;
     }
   }
 
@@ -360,45 +377,51 @@ public final class ColumnQuery {
     if (!conjuncts.isEmpty() && conjuncts.get(0) instanceof Const) {
       return new Hits(0); // a conjunct that is never true
     }
-    Hits hits = conjuncts.isEmpty() ? all() : first(conjuncts.get(0));
+    if (conjuncts.isEmpty()) {
+      return Hits.every();
+    }
+    Hits hits = first(conjuncts.get(0));
     for (int i = 1; i < conjuncts.size() && hits.size > 0; i++) {
       narrow(hits, conjuncts.get(i));
     }
     return hits;
   }
 
-  private Hits all() {
-    byte[] kinds = snap.kinds();
-    int high = snap.high();
-    Hits hits = new Hits(high);
-    for (int s = 0; s < high; s++) {
-      if (kinds[s] == kind) {
-        hits.add(s);
-      }
+  /** Every slot of the kind, listed. */
+  private Hits list(Hits hits) {
+    if (!hits.all) {
+      return hits;
     }
-    return hits;
+    return first(new Const(TRUE));
   }
 
   private Hits first(Node n) {
     byte[] kinds = snap.kinds();
     int high = snap.high();
+    byte kind = this.kind;
     Hits hits = new Hits((int) Math.min(high, n.estimate() + 16));
-    if (n instanceof Leaf leaf) {
-      int[] codes = leaf.codes;
-      boolean[] pass = leaf.pass;
-      int size = leaf.size;
-      for (int s = 0; s < high; s++) {
-        int c = codes[s];
-        if ((c < size ? pass[c] : leaf.passes(s)) && kinds[s] == kind) {
-          hits.add(s);
+    int[] block = new int[BLOCK];
+    for (int from = 0; from < high; from += BLOCK) {
+      int to = Math.min(high, from + BLOCK);
+      int k = 0;
+      if (n instanceof Leaf leaf) {
+        int[] codes = leaf.codes;
+        byte[] pass = leaf.passBytes;
+        int size = leaf.size;
+        for (int s = from; s < to; s++) {
+          int c = codes[s];
+          int p = c < size ? pass[c] : leaf.passes(s) ? 1 : 0;
+          block[k] = s;
+          k += p & (kinds[s] == kind ? 1 : 0);
+        }
+      } else {
+        for (int s = from; s < to; s++) {
+          if (kinds[s] == kind && n.eval(s) == TRUE) {
+            block[k++] = s;
+          }
         }
       }
-    } else {
-      for (int s = 0; s < high; s++) {
-        if (kinds[s] == kind && n.eval(s) == TRUE) {
-          hits.add(s);
-        }
-      }
+      hits.add(block, k);
     }
     return hits;
   }
@@ -438,11 +461,9 @@ public final class ColumnQuery {
       ColumnView v = g instanceof Expr.Path p ? snap.columns().get(p.toString()) : null;
       if (v == null) {
         // A key without a column: group by the twins themselves.
-        for (int i = 0; i < hits.size; i++) {
-          Twin t = twins[hits.slots[i]];
-          if (t != null) {
-            groups.add(t);
-          }
+        Hits listed = list(hits);
+        for (int i = 0; i < listed.size; i++) {
+          byTwin(groups, twins[listed.slots[i]]);
         }
         return groups;
       }
@@ -453,10 +474,12 @@ public final class ColumnQuery {
       combinations = Math.min((long) DENSE_GROUPS + 1, combinations * v.size());
     }
     Aggregates aggregates = new Aggregates(parsed, query);
-    if (combinations <= DENSE_GROUPS) {
-      dense(hits, keys, (int) combinations, groups, aggregates);
+    if (combinations <= DENSE_GROUPS && aggregates.countsOnly()) {
+      count(hits, keys, (int) combinations, groups);
+    } else if (combinations <= DENSE_GROUPS) {
+      dense(list(hits), keys, (int) combinations, groups, aggregates);
     } else {
-      sparse(hits, keys, groups, aggregates);
+      sparse(list(hits), keys, groups, aggregates);
     }
     return groups;
   }
@@ -484,52 +507,75 @@ public final class ColumnQuery {
     return Arrays.asList(values);
   }
 
+  /** Queries whose aggregates are all COUNT(): a counting array over the key codes. */
+  private void count(Hits hits, List<ColumnView> keys, int combinations, Groups groups) {
+    Twin[] twins = snap.twins();
+    long[] n = new long[combinations];
+    if (hits.all && keys.size() == 1) {
+      byte[] kinds = snap.kinds();
+      byte kind = this.kind;
+      int[] codes = keys.get(0).codes();
+      int size = keys.get(0).size();
+      int high = snap.high();
+      for (int s = 0; s < high; s++) {
+        int c = codes[s];
+        if (c < size) {
+          n[c] += kinds[s] == kind ? 1 : 0;
+        } else if (kinds[s] == kind) {
+          byTwin(groups, twins[s]);
+        }
+      }
+    } else {
+      Hits listed = list(hits);
+      for (int i = 0; i < listed.size; i++) {
+        int s = listed.slots[i];
+        long c = combined(keys, s);
+        if (c < 0) {
+          byTwin(groups, twins[s]);
+        } else {
+          n[(int) c]++;
+        }
+      }
+    }
+    Twin[] first = firsts(hits, keys, n);
+    for (int c = 0; c < combinations; c++) {
+      if (n[c] > 0) {
+        groups.group(keyValues(keys, c), first[c]).addCount(n[c]);
+      }
+    }
+  }
+
+  /** A twin of each counted group, to stand for it; one pass that stops once all are found. */
+  private Twin[] firsts(Hits hits, List<ColumnView> keys, long[] n) {
+    Twin[] twins = snap.twins();
+    Twin[] first = new Twin[n.length];
+    int missing = 0;
+    for (long x : n) {
+      missing += x > 0 ? 1 : 0;
+    }
+    int high = hits.all ? snap.high() : hits.size;
+    byte[] kinds = snap.kinds();
+    for (int i = 0; i < high && missing > 0; i++) {
+      int s = hits.all ? i : hits.slots[i];
+      if (hits.all && kinds[s] != kind) {
+        continue;
+      }
+      long c = combined(keys, s);
+      Twin t = twins[s];
+      if (c >= 0 && n[(int) c] > 0 && first[(int) c] == null && t != null) {
+        first[(int) c] = t;
+        missing--;
+      }
+    }
+    return first;
+  }
+
   private void dense(
       Hits hits, List<ColumnView> keys, int combinations, Groups groups, Aggregates aggregates) {
     Twin[] twins = snap.twins();
-    int[] slots = hits.slots;
-    if (aggregates.countsOnly()) {
-      long[] n = new long[combinations];
-      Twin[] first = new Twin[combinations];
-      if (keys.size() == 1) {
-        int[] codes = keys.get(0).codes();
-        int size = keys.get(0).size();
-        for (int i = 0; i < hits.size; i++) {
-          int s = slots[i];
-          int c = codes[s];
-          if (c >= size) {
-            byTwin(groups, twins[s]);
-          } else {
-            n[c]++;
-            if (first[c] == null) {
-              first[c] = twins[s];
-            }
-          }
-        }
-      } else {
-        for (int i = 0; i < hits.size; i++) {
-          int s = slots[i];
-          long c = combined(keys, s);
-          if (c < 0) {
-            byTwin(groups, twins[s]);
-          } else {
-            n[(int) c]++;
-            if (first[(int) c] == null) {
-              first[(int) c] = twins[s];
-            }
-          }
-        }
-      }
-      for (int c = 0; c < combinations; c++) {
-        if (n[c] > 0) {
-          groups.group(keyValues(keys, c), first[c]).addCount(n[c]);
-        }
-      }
-      return;
-    }
     Groups.Group[] byCode = new Groups.Group[combinations];
     for (int i = 0; i < hits.size; i++) {
-      int s = slots[i];
+      int s = hits.slots[i];
       Twin t = twins[s];
       if (t == null) {
         continue;

@@ -19,6 +19,7 @@ import io.herd.registry.pg.PgCertificateStore;
 import io.herd.registry.pg.PgIdentityStore;
 import io.herd.registry.pg.PgPolicyStore;
 import io.herd.registry.pg.RegistrySchema;
+import io.herd.server.api.QueryColumns;
 import io.herd.server.api.QueryIndexes;
 import io.herd.server.api.ServiceApi;
 import io.herd.server.c2d.CloudToDeviceConfig;
@@ -100,6 +101,7 @@ public final class Hub implements AutoCloseable {
   private DeviceRegistry registry;
   private TwinStore twins;
   private QueryIndexes queryIndexes;
+  private QueryColumns queryColumns;
   private AccessPolicies policies;
   private CertificateAuthorities certificateAuthorities;
   private X509Authenticator x509Authenticator;
@@ -204,6 +206,11 @@ public final class Hub implements AutoCloseable {
     TwinIdentities.follow(registry, twins);
     queryIndexes = new QueryIndexes(vertx, twins);
     Future.await(queryIndexes.createAll(config.queryIndexes()));
+    HubConfig.QueryColumnsConfig columnsConfig = config.queryColumns();
+    queryColumns =
+        new QueryColumns(
+            vertx, twins, columnsConfig.paths(), columnsConfig.auto(), columnsConfig.maxValues());
+    Future.await(queryColumns.start());
     Gauge.builder("herd_twins", twins, TwinStore::size)
         .description("Twins held in memory")
         .register(metrics);
@@ -273,6 +280,7 @@ public final class Hub implements AutoCloseable {
             sessions,
             cloudToDevice,
             queryIndexes,
+            queryColumns,
             jobs);
     var scrape = PrometheusScrapingHandler.create(metrics);
 

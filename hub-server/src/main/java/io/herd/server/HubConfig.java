@@ -19,6 +19,7 @@ import java.util.Map;
  * @param fallbackHttpsPort used when the HTTPS port needs privileges the process lacks
  * @param devices limits of the device endpoints
  * @param queryIndexes twin paths to index for queries at start-up ({@code tags.site}, ...)
+ * @param queryColumns twin paths held column-wise for query scans
  */
 public record HubConfig(
     Path dataDir,
@@ -32,7 +33,42 @@ public record HubConfig(
     String bindHost,
     int fallbackHttpsPort,
     DeviceLimits devices,
-    List<String> queryIndexes) {
+    List<String> queryIndexes,
+    QueryColumnsConfig queryColumns) {
+
+  /**
+   * Columns for query scans ({@link io.herd.query.column.TwinColumns}): a twin path held as a
+   * dictionary-coded array over all twins, kept current from the change feed.
+   *
+   * @param paths paths held from start-up
+   * @param auto most further columns built when a scan first reads their path (the least recently
+   *     used goes when more are needed); 0 builds none
+   * @param maxValues most distinct values a column may hold; a path with more is left to the twins
+   */
+  public record QueryColumnsConfig(List<String> paths, int auto, int maxValues) {
+    public QueryColumnsConfig {
+      paths = paths == null ? List.of() : List.copyOf(paths);
+      for (String path : paths) {
+        io.herd.query.column.TwinColumns.canonicalPath(path); // throws IllegalArgumentException
+      }
+      if (auto < 0) {
+        throw new IllegalArgumentException("query-auto-columns must be 0 or more, got " + auto);
+      }
+      if (maxValues < 1) {
+        throw new IllegalArgumentException(
+            "query-column-max-values must be positive, got " + maxValues);
+      }
+    }
+
+    public static QueryColumnsConfig defaults() {
+      return new QueryColumnsConfig(List.of(), 16, 65_536);
+    }
+
+    /** Whether any column may exist. */
+    public boolean enabled() {
+      return !paths.isEmpty() || auto > 0;
+    }
+  }
 
   /**
    * Device endpoint settings.
@@ -95,7 +131,10 @@ public record HubConfig(
           Map.entry("maxConnections", "HERD_MAX_CONNECTIONS"),
           Map.entry("deviceMessageRate", "HERD_DEVICE_MESSAGE_RATE"),
           Map.entry("c2dMaxQueueDepth", "HERD_C2D_MAX_QUEUE_DEPTH"),
-          Map.entry("queryIndexes", "HERD_QUERY_INDEXES"));
+          Map.entry("queryIndexes", "HERD_QUERY_INDEXES"),
+          Map.entry("queryColumns", "HERD_QUERY_COLUMNS"),
+          Map.entry("queryAutoColumns", "HERD_QUERY_AUTO_COLUMNS"),
+          Map.entry("queryColumnMaxValues", "HERD_QUERY_COLUMN_MAX_VALUES"));
 
   public HubConfig {
     if (hostName == null || hostName.isBlank() || hostName.contains("/")) {
@@ -116,6 +155,9 @@ public record HubConfig(
     queryIndexes = queryIndexes == null ? List.of() : List.copyOf(queryIndexes);
     for (String path : queryIndexes) {
       io.herd.query.index.TwinIndex.canonicalPath(path); // throws IllegalArgumentException
+    }
+    if (queryColumns == null) {
+      queryColumns = QueryColumnsConfig.defaults();
     }
   }
 
@@ -147,7 +189,11 @@ public record HubConfig(
             intOf(j, "maxConnections", 100_000),
             intOf(j, "deviceMessageRate", 0),
             intOf(j, "c2dMaxQueueDepth", 50)),
-        listOf(j, "queryIndexes"));
+        listOf(j, "queryIndexes"),
+        new QueryColumnsConfig(
+            listOf(j, "queryColumns"),
+            intOf(j, "queryAutoColumns", QueryColumnsConfig.defaults().auto()),
+            intOf(j, "queryColumnMaxValues", QueryColumnsConfig.defaults().maxValues())));
   }
 
   /** A list setting: a JSON array or a comma-separated string (as flags and env vars give it). */

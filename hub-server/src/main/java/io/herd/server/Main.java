@@ -130,6 +130,27 @@ public final class Main implements Callable<Integer> {
                 + " (HERD_QUERY_INDEXES)")
     String queryIndexes;
 
+    @Option(
+        names = "--query-columns",
+        description =
+            "Twin paths held column-wise for query scans from start-up, comma-separated"
+                + " (HERD_QUERY_COLUMNS)")
+    String queryColumns;
+
+    @Option(
+        names = "--query-auto-columns",
+        description =
+            "Most further columns built when a scan first reads their path, default 16; 0 for none"
+                + " (HERD_QUERY_AUTO_COLUMNS)")
+    Integer queryAutoColumns;
+
+    @Option(
+        names = "--query-column-max-values",
+        description =
+            "Most distinct values a query column may hold, default 65536"
+                + " (HERD_QUERY_COLUMN_MAX_VALUES)")
+    Integer queryColumnMaxValues;
+
     @Override
     public Integer call() throws Exception {
       HubConfig config;
@@ -195,6 +216,9 @@ public final class Main implements Callable<Integer> {
       putIf(s, "deviceMessageRate", deviceMessageRate);
       putIf(s, "c2dMaxQueueDepth", c2dMaxQueueDepth);
       putIf(s, "queryIndexes", queryIndexes);
+      putIf(s, "queryColumns", queryColumns);
+      putIf(s, "queryAutoColumns", queryAutoColumns);
+      putIf(s, "queryColumnMaxValues", queryColumnMaxValues);
       return s;
     }
 

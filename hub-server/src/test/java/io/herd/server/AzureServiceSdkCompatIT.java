@@ -39,6 +39,7 @@ class AzureServiceSdkCompatIT {
                 "0.0.0.0",
                 443,
                 null,
+                null,
                 null));
   }
 

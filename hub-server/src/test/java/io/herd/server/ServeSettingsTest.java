@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -92,5 +93,38 @@ class ServeSettingsTest {
             () -> config(Map.of(), "--config", empty.toString(), "--query-indexes", "nope.x"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("nope.x");
+  }
+
+  @Test
+  void queryColumnsComeFromTheEnvironmentOrTheFlagsWithDefaults() throws Exception {
+    Path empty = Files.writeString(dir.resolve("none2.json"), "{}");
+    HubConfig.QueryColumnsConfig defaults =
+        config(Map.of(), "--config", empty.toString()).queryColumns();
+    assertThat(defaults).isEqualTo(HubConfig.QueryColumnsConfig.defaults());
+    assertThat(defaults.enabled()).isTrue();
+    HubConfig.QueryColumnsConfig set =
+        config(
+                Map.of("HERD_QUERY_COLUMNS", "tags.region, tags.floor"),
+                "--config",
+                empty.toString(),
+                "--query-auto-columns",
+                "0",
+                "--query-column-max-values",
+                "100")
+            .queryColumns();
+    assertThat(set)
+        .isEqualTo(new HubConfig.QueryColumnsConfig(List.of("tags.region", "tags.floor"), 0, 100));
+    assertThat(
+            config(Map.of("HERD_QUERY_AUTO_COLUMNS", "0"), "--config", empty.toString())
+                .queryColumns()
+                .enabled())
+        .isFalse();
+    assertThatThrownBy(
+            () -> config(Map.of(), "--config", empty.toString(), "--query-columns", "nope.x"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("nope");
+    assertThatThrownBy(
+            () -> config(Map.of(), "--config", empty.toString(), "--query-auto-columns", "-1"))
+        .hasMessageContaining("query-auto-columns");
   }
 }

@@ -71,7 +71,19 @@ final class TestHub implements AutoCloseable {
       throws Exception {
     HubConfig config =
         new HubConfig(
-            dir, "localhost", 0, 0, 0, pgUrl, null, null, "127.0.0.1", 0, limits, queryIndexes);
+            dir,
+            "localhost",
+            0,
+            0,
+            0,
+            pgUrl,
+            null,
+            null,
+            "127.0.0.1",
+            0,
+            limits,
+            queryIndexes,
+            null);
     return new TestHub(Hub.start(config), dir);
   }
 

@@ -76,6 +76,7 @@ public final class ServiceApi {
   private final DeviceSessions sessions;
   private final CloudToDeviceQueues cloudToDevice;
   private final QueryIndexes indexes;
+  private final QueryColumns columns;
   private final JobEngine jobs;
 
   public ServiceApi(
@@ -87,8 +88,10 @@ public final class ServiceApi {
       DeviceSessions sessions,
       CloudToDeviceQueues cloudToDevice,
       QueryIndexes indexes,
+      QueryColumns columns,
       JobEngine jobs) {
     this.jobs = jobs;
+    this.columns = columns;
     this.cloudToDevice = cloudToDevice;
     this.indexes = indexes;
     this.registry = registry;
@@ -136,7 +139,7 @@ public final class ServiceApi {
             });
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
 
-    QueryApi queries = new QueryApi(vertx, twins, indexes, jobs);
+    QueryApi queries = new QueryApi(vertx, twins, indexes, columns, jobs, QueryResults.defaults());
     router
         .post("/devices/query")
         .handler(
@@ -177,9 +180,7 @@ public final class ServiceApi {
                           if (page.continuation() != null) {
                             response.putHeader("x-ms-continuation", page.continuation());
                           }
-                          response
-                              .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
-                              .end(page.rows().toBuffer());
+                          response.putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(page.body());
                         });
               } catch (RuntimeException e) {
                 fail(ctx, e);

@@ -3,6 +3,7 @@ package io.herd.simulator.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 
 class QueryBenchTest {
@@ -35,5 +36,28 @@ class QueryBenchTest {
             () -> QueryBench.Options.parse(new String[] {"--hub-json", "h", "--no-create"}))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("--prefix");
+  }
+
+  @Test
+  void countsRowsOfWellFormedArraysOnly() {
+    assertThat(QueryBench.countRows(Buffer.buffer("[]"))).isZero();
+    assertThat(
+            QueryBench.countRows(
+                Buffer.buffer("[{\"a\":[1,{\"b\":\"]}\"}]},{\"deviceId\":\"d\\\"\"}]")))
+        .isEqualTo(2);
+    for (String bad : new String[] {"{}", "[1,2]", "[{\"a\":1}", "[{\"a\":1}] x", "[{\"a\":}]"}) {
+      assertThatThrownBy(() -> QueryBench.countRows(Buffer.buffer(bad)))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+  }
+
+  @Test
+  void parsesTreesOnlyWhenAsked() {
+    assertThat(QueryBench.Options.parse(new String[] {"--hub-json", "h"}).parseTrees()).isFalse();
+    assertThat(
+            QueryBench.Options.parse(new String[] {"--hub-json", "h", "--parse-trees"})
+                .parseTrees())
+        .isTrue();
   }
 }

@@ -7,6 +7,7 @@ import io.herd.twin.TwinChange;
 import io.herd.twin.TwinStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -56,10 +57,7 @@ public final class QueryColumns {
     }
     return vertx.executeBlocking(
         () -> {
-          TwinColumns c = open();
-          for (String p : pinned) {
-            build(c, TwinColumns.canonicalPath(p), true);
-          }
+          build(open(), pinned, true);
           return null;
         },
         false);
@@ -92,18 +90,23 @@ public final class QueryColumns {
       return c;
     }
     Set<String> ready = c.paths();
+    List<String> missing = new ArrayList<>();
     for (String p : ColumnQuery.paths(q)) {
-      if (ready.contains(p) || c.isRejected(p) || !building.tryLock()) {
-        continue;
+      if (!ready.contains(p) && !c.isRejected(p)) {
+        missing.add(p);
       }
-      try {
-        while (c.unpinned() >= auto && c.dropLeastRecentlyUsed()) {
-          LOG.debug("query column dropped, least recently used [columns: {}]", c.paths());
-        }
-        build(c, p, false);
-      } finally {
-        building.unlock();
+    }
+    if (missing.isEmpty() || !building.tryLock()) {
+      return c;
+    }
+    try {
+      missing = missing.subList(0, Math.min(missing.size(), auto));
+      while (c.unpinned() + missing.size() > auto && c.dropLeastRecentlyUsed()) {
+        LOG.debug("query column dropped, least recently used [columns: {}]", c.paths());
       }
+      build(c, missing, false);
+    } finally {
+      building.unlock();
     }
     return c;
   }
@@ -125,20 +128,23 @@ public final class QueryColumns {
     return c;
   }
 
-  private static void build(TwinColumns c, String path, boolean pin) {
+  private static void build(TwinColumns c, List<String> paths, boolean pin) {
     long t0 = System.nanoTime();
-    boolean ok = c.add(path, pin);
+    Set<String> ready = c.add(paths, pin);
     long ms = (System.nanoTime() - t0) / 1_000_000;
-    if (ok) {
-      LOG.info(
-          "query column ready [path: {}, distinct-values: {}, ms: {}, heap-bytes: {}]",
-          path,
-          c.distinct(path),
-          ms,
-          c.heapBytes());
-    } else {
-      LOG.info("query column refused, too many distinct values [path: {}, ms: {}]", path, ms);
+    for (String p : paths) {
+      String path = TwinColumns.canonicalPath(p);
+      if (ready.contains(path)) {
+        LOG.info(
+            "query column ready [path: {}, distinct-values: {}, ms: {}]",
+            path,
+            c.distinct(path),
+            ms);
+      } else {
+        LOG.info("query column refused, too many distinct values [path: {}, ms: {}]", path, ms);
+      }
     }
+    LOG.info("query columns [columns: {}, heap-bytes: {}]", c.paths(), c.heapBytes());
   }
 
   /** Stops following the change feed. */

@@ -251,56 +251,83 @@ public final class TwinColumns {
   // ---- columns
 
   /**
-   * Adds a column on {@code path} and fills it from the twins, a chunk of slots at a time so that
-   * writers are never held up for long; returns once it is ready, or false when the path has more
-   * distinct values than this store allows (it is then rejected for good). Existing columns are
-   * kept as they are; a lazily added column ({@code pinned} false) may be dropped by {@link
-   * #dropLeastRecentlyUsed}.
+   * Adds a column on {@code path} and fills it from the twins; see {@link #add(Collection,
+   * boolean)}. Returns whether the path has a column now: false when it has more distinct values
+   * than this store allows (it is then rejected for good).
    *
    * @throws IllegalArgumentException when the path names nothing a twin has
    */
   public boolean add(String path, boolean pinned) {
-    Fields.Resolved r = Fields.resolve(path);
-    String canonical = String.join(".", r.canonical());
+    return add(List.of(path), pinned).contains(canonicalPath(path));
+  }
+
+  /**
+   * Adds columns on {@code paths} and fills them from the twins in one pass, a chunk of slots at a
+   * time so that writers are never held up for long; returns once they are ready, with the paths
+   * (canonical) that have a column now, built or already there. Paths rejected before or now for
+   * having more distinct values than this store allows are left out. A lazily added column ({@code
+   * pinned} false) may be dropped by {@link #dropLeastRecentlyUsed}.
+   *
+   * @throws IllegalArgumentException when a path names nothing a twin has
+   */
+  public Set<String> add(Collection<String> paths, boolean pinned) {
+    Map<String, Fields.Resolved> wanted = new LinkedHashMap<>();
+    for (String p : paths) {
+      Fields.Resolved r = Fields.resolve(p);
+      wanted.put(String.join(".", r.canonical()), r);
+    }
+    Set<String> present = new TreeSet<>();
+    List<String> building = new ArrayList<>();
     writer.lock();
     try {
-      if (columns.containsKey(canonical)) {
-        return true;
+      for (Map.Entry<String, Fields.Resolved> e : wanted.entrySet()) {
+        String path = e.getKey();
+        if (columns.containsKey(path)) {
+          present.add(path);
+        } else if (!rejected.contains(path)) {
+          Column c = new Column(path, e.getValue().accessor(), pinned, twins.length);
+          c.filled = 0;
+          columns.put(path, c);
+          building.add(path);
+        }
       }
-      if (rejected.contains(canonical)) {
-        return false;
-      }
-      Column c = new Column(canonical, r.accessor(), pinned, twins.length);
-      c.filled = 0;
-      columns.put(canonical, c);
     } finally {
       writer.unlock();
     }
-    while (true) {
+    int from = 0;
+    while (!building.isEmpty()) {
       writer.lock();
       try {
-        Column c = columns.get(canonical);
-        if (c == null) {
-          return false; // too many values: housekeeping dropped it
+        // Housekeeping may have replaced (compacted) or dropped a column since the last chunk.
+        List<Column> cs = new ArrayList<>();
+        for (String path : building) {
+          cs.add(columns.get(path));
         }
-        int to = Math.min(high, c.filled + CHUNK);
-        for (int s = c.filled; s < to; s++) {
+        int to = Math.min(high, from + CHUNK);
+        for (int s = from; s < to; s++) {
           if (kinds[s] != FREE) {
-            c.add(s, twins[s]);
+            Twin t = twins[s];
+            for (Column c : cs) {
+              c.add(s, t);
+            }
           }
         }
-        c.filled = to == high ? Integer.MAX_VALUE : to;
-        if (c.ready()) {
+        for (Column c : cs) {
+          c.filled = to == high ? Integer.MAX_VALUE : to;
           c.lastUsed = System.nanoTime();
         }
+        from = to;
         housekeep();
-        if (c.ready() || !columns.containsKey(canonical)) {
-          return columns.containsKey(canonical);
+        building.removeIf(path -> !columns.containsKey(path));
+        if (to == high) {
+          present.addAll(building);
+          building.clear();
         }
       } finally {
         writer.unlock();
       }
     }
+    return present;
   }
 
   /** Drops the column on {@code path}; false when there is none. */

@@ -152,7 +152,8 @@ class TwinColumnsTest {
             });
     writer.start();
     assertThat(columns.add("tags.site", false)).isTrue();
-    assertThat(columns.add("tags.floor", true)).isTrue();
+    assertThat(columns.add(List.of("tags.floor", "status"), true))
+        .containsExactly("status", "tags.floor");
     done.set(true);
     writer.join();
     assertAgrees("SELECT * FROM devices WHERE tags.site = 's7'", columns, truth);

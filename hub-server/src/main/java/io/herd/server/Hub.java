@@ -206,10 +206,14 @@ public final class Hub implements AutoCloseable {
     TwinIdentities.follow(registry, twins);
     queryIndexes = new QueryIndexes(vertx, twins);
     Future.await(queryIndexes.createAll(config.queryIndexes()));
-    HubConfig.QueryColumnsConfig columnsConfig = config.queryColumns();
+    HubConfig.QueryConfig queryConfig = config.query();
     queryColumns =
         new QueryColumns(
-            vertx, twins, columnsConfig.paths(), columnsConfig.auto(), columnsConfig.maxValues());
+            vertx,
+            twins,
+            queryConfig.columns(),
+            queryConfig.autoColumns(),
+            queryConfig.columnMaxValues());
     Future.await(queryColumns.start());
     Gauge.builder("herd_twins", twins, TwinStore::size)
         .description("Twins held in memory")
@@ -281,6 +285,7 @@ public final class Hub implements AutoCloseable {
             cloudToDevice,
             queryIndexes,
             queryColumns,
+            config.query().renderCacheMb(),
             jobs);
     var scrape = PrometheusScrapingHandler.create(metrics);
 

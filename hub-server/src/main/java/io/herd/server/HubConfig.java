@@ -19,7 +19,7 @@ import java.util.Map;
  * @param fallbackHttpsPort used when the HTTPS port needs privileges the process lacks
  * @param devices limits of the device endpoints
  * @param queryIndexes twin paths to index for queries at start-up ({@code tags.site}, ...)
- * @param queryColumns twin paths held column-wise for query scans
+ * @param query how queries run: columns and the render cache
  */
 public record HubConfig(
     Path dataDir,
@@ -34,39 +34,43 @@ public record HubConfig(
     int fallbackHttpsPort,
     DeviceLimits devices,
     List<String> queryIndexes,
-    QueryColumnsConfig queryColumns) {
+    QueryConfig query) {
 
   /**
-   * Columns for query scans ({@link io.herd.query.column.TwinColumns}): a twin path held as a
-   * dictionary-coded array over all twins, kept current from the change feed.
+   * Query execution settings (see {@code QueryApi}).
    *
-   * @param paths paths held from start-up
-   * @param auto most further columns built when a scan first reads their path (the least recently
-   *     used goes when more are needed); 0 builds none
-   * @param maxValues most distinct values a column may hold; a path with more is left to the twins
+   * @param columns twin paths held column-wise for scans from start-up ({@link
+   *     io.herd.query.column.TwinColumns}: dictionary-coded arrays over all twins, kept current
+   *     from the change feed)
+   * @param autoColumns most further columns built when a scan first reads their path (the least
+   *     recently used goes when more are needed); 0 builds none
+   * @param columnMaxValues most distinct values a column may hold; a path with more is left to the
+   *     twins
+   * @param renderCacheMb megabytes of twins kept rendered as JSON for query pages; 0 for none
    */
-  public record QueryColumnsConfig(List<String> paths, int auto, int maxValues) {
-    public QueryColumnsConfig {
-      paths = paths == null ? List.of() : List.copyOf(paths);
-      for (String path : paths) {
+  public record QueryConfig(
+      List<String> columns, int autoColumns, int columnMaxValues, int renderCacheMb) {
+    public QueryConfig {
+      columns = columns == null ? List.of() : List.copyOf(columns);
+      for (String path : columns) {
         io.herd.query.column.TwinColumns.canonicalPath(path); // throws IllegalArgumentException
       }
-      if (auto < 0) {
-        throw new IllegalArgumentException("query-auto-columns must be 0 or more, got " + auto);
-      }
-      if (maxValues < 1) {
+      if (autoColumns < 0) {
         throw new IllegalArgumentException(
-            "query-column-max-values must be positive, got " + maxValues);
+            "query-auto-columns must be 0 or more, got " + autoColumns);
+      }
+      if (columnMaxValues < 1) {
+        throw new IllegalArgumentException(
+            "query-column-max-values must be positive, got " + columnMaxValues);
+      }
+      if (renderCacheMb < 0) {
+        throw new IllegalArgumentException(
+            "query-render-cache-mb must be 0 or more, got " + renderCacheMb);
       }
     }
 
-    public static QueryColumnsConfig defaults() {
-      return new QueryColumnsConfig(List.of(), 16, 65_536);
-    }
-
-    /** Whether any column may exist. */
-    public boolean enabled() {
-      return !paths.isEmpty() || auto > 0;
+    public static QueryConfig defaults() {
+      return new QueryConfig(List.of(), 16, 65_536, 64);
     }
   }
 
@@ -134,7 +138,8 @@ public record HubConfig(
           Map.entry("queryIndexes", "HERD_QUERY_INDEXES"),
           Map.entry("queryColumns", "HERD_QUERY_COLUMNS"),
           Map.entry("queryAutoColumns", "HERD_QUERY_AUTO_COLUMNS"),
-          Map.entry("queryColumnMaxValues", "HERD_QUERY_COLUMN_MAX_VALUES"));
+          Map.entry("queryColumnMaxValues", "HERD_QUERY_COLUMN_MAX_VALUES"),
+          Map.entry("queryRenderCacheMb", "HERD_QUERY_RENDER_CACHE_MB"));
 
   public HubConfig {
     if (hostName == null || hostName.isBlank() || hostName.contains("/")) {
@@ -156,8 +161,8 @@ public record HubConfig(
     for (String path : queryIndexes) {
       io.herd.query.index.TwinIndex.canonicalPath(path); // throws IllegalArgumentException
     }
-    if (queryColumns == null) {
-      queryColumns = QueryColumnsConfig.defaults();
+    if (query == null) {
+      query = QueryConfig.defaults();
     }
   }
 
@@ -190,10 +195,11 @@ public record HubConfig(
             intOf(j, "deviceMessageRate", 0),
             intOf(j, "c2dMaxQueueDepth", 50)),
         listOf(j, "queryIndexes"),
-        new QueryColumnsConfig(
+        new QueryConfig(
             listOf(j, "queryColumns"),
-            intOf(j, "queryAutoColumns", QueryColumnsConfig.defaults().auto()),
-            intOf(j, "queryColumnMaxValues", QueryColumnsConfig.defaults().maxValues())));
+            intOf(j, "queryAutoColumns", QueryConfig.defaults().autoColumns()),
+            intOf(j, "queryColumnMaxValues", QueryConfig.defaults().columnMaxValues()),
+            intOf(j, "queryRenderCacheMb", QueryConfig.defaults().renderCacheMb())));
   }
 
   /** A list setting: a JSON array or a comma-separated string (as flags and env vars give it). */

@@ -151,6 +151,13 @@ public final class Main implements Callable<Integer> {
                 + " (HERD_QUERY_COLUMN_MAX_VALUES)")
     Integer queryColumnMaxValues;
 
+    @Option(
+        names = "--query-render-cache-mb",
+        description =
+            "Megabytes of twins kept rendered as JSON for query pages, default 64; 0 for none"
+                + " (HERD_QUERY_RENDER_CACHE_MB)")
+    Integer queryRenderCacheMb;
+
     @Override
     public Integer call() throws Exception {
       HubConfig config;
@@ -219,6 +226,7 @@ public final class Main implements Callable<Integer> {
       putIf(s, "queryColumns", queryColumns);
       putIf(s, "queryAutoColumns", queryAutoColumns);
       putIf(s, "queryColumnMaxValues", queryColumnMaxValues);
+      putIf(s, "queryRenderCacheMb", queryRenderCacheMb);
       return s;
     }
 

@@ -96,29 +96,28 @@ class ServeSettingsTest {
   }
 
   @Test
-  void queryColumnsComeFromTheEnvironmentOrTheFlagsWithDefaults() throws Exception {
+  void querySettingsComeFromTheEnvironmentOrTheFlagsWithDefaults() throws Exception {
     Path empty = Files.writeString(dir.resolve("none2.json"), "{}");
-    HubConfig.QueryColumnsConfig defaults =
-        config(Map.of(), "--config", empty.toString()).queryColumns();
-    assertThat(defaults).isEqualTo(HubConfig.QueryColumnsConfig.defaults());
-    assertThat(defaults.enabled()).isTrue();
-    HubConfig.QueryColumnsConfig set =
-        config(
-                Map.of("HERD_QUERY_COLUMNS", "tags.region, tags.floor"),
-                "--config",
-                empty.toString(),
-                "--query-auto-columns",
-                "0",
-                "--query-column-max-values",
-                "100")
-            .queryColumns();
-    assertThat(set)
-        .isEqualTo(new HubConfig.QueryColumnsConfig(List.of("tags.region", "tags.floor"), 0, 100));
+    assertThat(config(Map.of(), "--config", empty.toString()).query())
+        .isEqualTo(HubConfig.QueryConfig.defaults());
     assertThat(
-            config(Map.of("HERD_QUERY_AUTO_COLUMNS", "0"), "--config", empty.toString())
-                .queryColumns()
-                .enabled())
-        .isFalse();
+            config(
+                    Map.of("HERD_QUERY_COLUMNS", "tags.region, tags.floor"),
+                    "--config",
+                    empty.toString(),
+                    "--query-auto-columns",
+                    "0",
+                    "--query-column-max-values",
+                    "100",
+                    "--query-render-cache-mb",
+                    "0")
+                .query())
+        .isEqualTo(new HubConfig.QueryConfig(List.of("tags.region", "tags.floor"), 0, 100, 0));
+    assertThat(
+            config(Map.of("HERD_QUERY_RENDER_CACHE_MB", "8"), "--config", empty.toString())
+                .query()
+                .renderCacheMb())
+        .isEqualTo(8);
     assertThatThrownBy(
             () -> config(Map.of(), "--config", empty.toString(), "--query-columns", "nope.x"))
         .isInstanceOf(IllegalArgumentException.class)

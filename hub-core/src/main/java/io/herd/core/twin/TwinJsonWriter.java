@@ -60,6 +60,17 @@ public final class TwinJsonWriter {
     return len;
   }
 
+  /** A copy of the bytes written so far. */
+  public byte[] toByteArray() {
+    return Arrays.copyOf(buf, len);
+  }
+
+  /** Forgets what was written, keeping the array for the next twin. */
+  public TwinJsonWriter reset() {
+    len = 0;
+    return this;
+  }
+
   /** The bytes written so far, as a Buffer. */
   public Buffer toBuffer() {
     return Buffer.buffer(len).appendBytes(buf, 0, len);

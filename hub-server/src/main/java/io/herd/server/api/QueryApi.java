@@ -6,6 +6,7 @@ import io.herd.core.JsonFields;
 import io.herd.core.twin.Twin;
 import io.herd.core.twin.TwinArray;
 import io.herd.core.twin.TwinJson;
+import io.herd.core.twin.TwinJsonWriter;
 import io.herd.core.twin.TwinKey;
 import io.herd.core.twin.TwinNode;
 import io.herd.query.CompiledQuery;
@@ -60,6 +61,7 @@ final class QueryApi {
   private final QueryColumns columns;
   private final JobEngine jobs;
   private final QueryResults results;
+  private final RenderedTwins rendered;
 
   QueryApi(
       Vertx vertx,
@@ -67,7 +69,9 @@ final class QueryApi {
       QueryIndexes indexes,
       QueryColumns columns,
       JobEngine jobs,
-      QueryResults results) {
+      QueryResults results,
+      RenderedTwins rendered) {
+    this.rendered = rendered;
     this.vertx = vertx;
     this.twins = twins;
     this.indexes = indexes;
@@ -216,8 +220,7 @@ final class QueryApi {
               new Cursor(
                   page.get(page.size() - 1).key(), cursor.returned() + page.size(), id, pos));
     }
-    Buffer body =
-        q.columns().isEmpty() ? TwinJson.writeArray(page) : raw(QueryExecutor.run(q, page, 0));
+    Buffer body = q.columns().isEmpty() ? twins(page) : raw(QueryExecutor.run(q, page, 0));
     return new Page(body, type, next);
   }
 
@@ -325,6 +328,19 @@ final class QueryApi {
             ? encode(new Cursor(page.get(page.size() - 1).key(), cursor.returned() + page.size()))
             : null;
     return new Page(rows.toBuffer(), q.itemType().wire, next);
+  }
+
+  private Buffer twins(List<Twin> page) {
+    TwinJsonWriter out = new TwinJsonWriter(2 + 2048 * page.size());
+    TwinJsonWriter scratch = new TwinJsonWriter(4096);
+    out.raw('[');
+    for (int i = 0; i < page.size(); i++) {
+      if (i > 0) {
+        out.raw(',');
+      }
+      rendered.write(out, page.get(i), scratch);
+    }
+    return out.raw(']').toBuffer();
   }
 
   private static Buffer raw(List<Object> rows) {

@@ -77,6 +77,7 @@ public final class ServiceApi {
   private final CloudToDeviceQueues cloudToDevice;
   private final QueryIndexes indexes;
   private final QueryColumns columns;
+  private final int renderCacheMb;
   private final JobEngine jobs;
 
   public ServiceApi(
@@ -89,8 +90,10 @@ public final class ServiceApi {
       CloudToDeviceQueues cloudToDevice,
       QueryIndexes indexes,
       QueryColumns columns,
+      int renderCacheMb,
       JobEngine jobs) {
     this.jobs = jobs;
+    this.renderCacheMb = renderCacheMb;
     this.columns = columns;
     this.cloudToDevice = cloudToDevice;
     this.indexes = indexes;
@@ -139,7 +142,15 @@ public final class ServiceApi {
             });
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
 
-    QueryApi queries = new QueryApi(vertx, twins, indexes, columns, jobs, QueryResults.defaults());
+    QueryApi queries =
+        new QueryApi(
+            vertx,
+            twins,
+            indexes,
+            columns,
+            jobs,
+            QueryResults.defaults(),
+            new RenderedTwins(renderCacheMb * 1024L * 1024L));
     router
         .post("/devices/query")
         .handler(

@@ -476,10 +476,8 @@ public final class ColumnQuery {
     Aggregates aggregates = new Aggregates(parsed, query);
     if (combinations <= DENSE_GROUPS && aggregates.countsOnly()) {
       count(hits, keys, (int) combinations, groups);
-    } else if (combinations <= DENSE_GROUPS) {
-      dense(list(hits), keys, (int) combinations, groups, aggregates);
     } else {
-      sparse(list(hits), keys, groups, aggregates);
+      accumulate(list(hits), keys, combinations, groups, aggregates);
     }
     return groups;
   }
@@ -570,10 +568,16 @@ public final class ColumnQuery {
     return first;
   }
 
-  private void dense(
-      Hits hits, List<ColumnView> keys, int combinations, Groups groups, Aggregates aggregates) {
+  /**
+   * General aggregates: each hit goes to its group's accumulators; groups found by combined code in
+   * an array when there are few combinations, else in a hash map.
+   */
+  private void accumulate(
+      Hits hits, List<ColumnView> keys, long combinations, Groups groups, Aggregates aggregates) {
     Twin[] twins = snap.twins();
-    Groups.Group[] byCode = new Groups.Group[combinations];
+    boolean dense = combinations <= DENSE_GROUPS;
+    Groups.Group[] byCode = dense ? new Groups.Group[(int) combinations] : null;
+    Map<Long, Groups.Group> byKey = dense ? null : new HashMap<>();
     for (int i = 0; i < hits.size; i++) {
       int s = hits.slots[i];
       Twin t = twins[s];
@@ -585,33 +589,14 @@ public final class ColumnQuery {
         groups.add(t);
         continue;
       }
-      Groups.Group g = byCode[(int) c];
+      Groups.Group g = dense ? byCode[(int) c] : byKey.get(c);
       if (g == null) {
         g = groups.group(keyValues(keys, c), t);
-        byCode[(int) c] = g;
-      }
-      aggregates.add(g, s, t);
-    }
-  }
-
-  private void sparse(Hits hits, List<ColumnView> keys, Groups groups, Aggregates aggregates) {
-    Twin[] twins = snap.twins();
-    Map<Long, Groups.Group> byCode = new HashMap<>();
-    for (int i = 0; i < hits.size; i++) {
-      int s = hits.slots[i];
-      Twin t = twins[s];
-      if (t == null) {
-        continue;
-      }
-      long c = combined(keys, s);
-      if (c < 0) {
-        groups.add(t);
-        continue;
-      }
-      Groups.Group g = byCode.get(c);
-      if (g == null) {
-        g = groups.group(keyValues(keys, c), t);
-        byCode.put(c, g);
+        if (dense) {
+          byCode[(int) c] = g;
+        } else {
+          byKey.put(c, g);
+        }
       }
       aggregates.add(g, s, t);
     }

@@ -167,6 +167,31 @@ class TwinColumnsTest {
   }
 
   @Test
+  void groupsOfManyKeyCombinationsAgreeWithTheRowExecutor() {
+    TwinColumns columns = new TwinColumns(10_000);
+    List<Twin> all = new ArrayList<>();
+    for (int d = 0; d < 3_000; d++) {
+      TwinKey k = TwinKey.device("d" + d);
+      // Two keys of 1,500 values each: more combinations than counting arrays take.
+      Twin t = twin(k, "s" + d % 1_500, (d * 7) % 1_500);
+      all.add(t);
+      columns.update(k, t);
+    }
+    columns.add(List.of("tags.site", "tags.floor"), false);
+    for (String text :
+        List.of(
+            "SELECT tags.site AS s, tags.floor AS f, COUNT() AS n, MAX(tags.floor) AS m"
+                + " FROM devices GROUP BY tags.site, tags.floor",
+            "SELECT tags.site AS s, tags.floor AS f, COUNT() AS n FROM devices"
+                + " WHERE tags.floor < 700 GROUP BY tags.site, tags.floor")) {
+      CompiledQuery q = QueryEngine.compile(text);
+      List<Object> rows = ColumnQuery.aggregate(q, columns);
+      assertThat(rows).as(text).hasSizeGreaterThan(100);
+      assertThat(rows).as(text).containsExactlyInAnyOrderElementsOf(QueryExecutor.run(q, all, 0));
+    }
+  }
+
+  @Test
   void theLeastRecentlyUsedLazyColumnGoesFirstAndPinnedOnesStay() {
     TwinColumns columns = new TwinColumns(100);
     TwinKey k = TwinKey.device("d");

@@ -119,7 +119,13 @@ public final class QueryColumns {
             change ->
                 c.update(
                     change.key(), change.kind() == TwinChange.Kind.DELETED ? null : change.twin()));
-    twins.forEach(t -> c.refresh(t.key(), k -> twins.find(k).orElse(null)));
+    try {
+      twins.forEach(t -> c.refresh(t.key(), k -> twins.find(k).orElse(null)));
+    } catch (RuntimeException e) {
+      subscription.close();
+      opening.set(false); // the next scan tries again
+      throw e;
+    }
     store = c;
     LOG.info(
         "query column store ready [twins: {}, ms: {}]",

@@ -186,35 +186,35 @@ final class QueryApi {
     long left = top - cursor.returned();
     int want = (int) Math.min(pageSize, Math.max(0, left));
     QueryResults.Entry kept = results.get(cursor.results(), q.text());
-    TwinKey[] keys;
+    Rows rows;
     int pos;
     if (kept != null
         && cursor.position() > 0
         && cursor.position() <= kept.keys.length
         && kept.keys[cursor.position() - 1].equals(cursor.after())) {
-      keys = kept.keys;
+      rows = new KeptRows(kept.keys);
       pos = cursor.position();
     } else {
       kept = null;
-      keys = matchingKeys(q, cursor.after());
+      rows = new FreshRows(matching(q, cursor.after()));
       pos = 0;
     }
-    List<Twin> page = new ArrayList<>(Math.min(want, keys.length));
-    while (pos < keys.length && page.size() < want) {
-      Twin t = current(q, keys[pos++]);
+    List<Twin> page = new ArrayList<>(Math.min(want, rows.size()));
+    while (pos < rows.size() && page.size() < want) {
+      Twin t = rows.current(q, pos++);
       if (t != null) {
         page.add(t);
       }
     }
     boolean more = false;
     if (page.size() == want && left > want) {
-      for (int i = pos; i < keys.length && !more; i++) {
-        more = current(q, keys[i]) != null;
+      for (int i = pos; i < rows.size() && !more; i++) {
+        more = rows.current(q, i) != null;
       }
     }
     String next = null;
     if (more && !page.isEmpty()) {
-      String id = kept != null ? kept.id : results.put(q.text(), keys).id;
+      String id = kept != null ? kept.id : results.put(q.text(), rows.keys()).id;
       next =
           encode(
               new Cursor(
@@ -224,19 +224,73 @@ final class QueryApi {
     return new Page(body, type, next);
   }
 
-  /** The twin of {@code key} as it is now, if it still matches the query. */
-  private Twin current(CompiledQuery q, TwinKey key) {
-    Twin t = twins.find(key).orElse(null);
-    return t != null && q.matches(t) ? t : null;
+  /** A query's matches in key order, read one at a time for pages. */
+  private interface Rows {
+    int size();
+
+    /** Row {@code i} as its twin is now, or null when it no longer matches. */
+    Twin current(CompiledQuery q, int i);
+
+    TwinKey[] keys();
   }
 
-  /** The keys of the twins that match, after {@code after} (null: from the start), sorted. */
-  private TwinKey[] matchingKeys(CompiledQuery q, TwinKey after) {
-    List<TwinKey> keys = new ArrayList<>();
+  /**
+   * The twins a pass has just found: read as they are now (the change feed keeps the columns' twins
+   * current before a write is acknowledged), checked again in case a column read raced a change.
+   */
+  private record FreshRows(Twin[] twins) implements Rows {
+    @Override
+    public int size() {
+      return twins.length;
+    }
+
+    @Override
+    public Twin current(CompiledQuery q, int i) {
+      return q.matches(twins[i]) ? twins[i] : null;
+    }
+
+    @Override
+    public TwinKey[] keys() {
+      TwinKey[] keys = new TwinKey[twins.length];
+      for (int i = 0; i < keys.length; i++) {
+        keys[i] = twins[i].key();
+      }
+      return keys;
+    }
+  }
+
+  /** Keys kept from an earlier page's pass: each twin is looked up again as it is now. */
+  private final class KeptRows implements Rows {
+    private final TwinKey[] keys;
+
+    KeptRows(TwinKey[] keys) {
+      this.keys = keys;
+    }
+
+    @Override
+    public int size() {
+      return keys.length;
+    }
+
+    @Override
+    public Twin current(CompiledQuery q, int i) {
+      Twin t = twins.find(keys[i]).orElse(null);
+      return t != null && q.matches(t) ? t : null;
+    }
+
+    @Override
+    public TwinKey[] keys() {
+      return keys;
+    }
+  }
+
+  /** The twins that match, after {@code after} (null: from the start), sorted by key. */
+  private Twin[] matching(CompiledQuery q, TwinKey after) {
+    List<Twin> found = new ArrayList<>();
     Consumer<Twin> keep =
         t -> {
           if (after == null || compareKeys(t.key(), after) > 0) {
-            keys.add(t.key());
+            found.add(t);
           }
         };
     Source source = source(q);
@@ -248,7 +302,6 @@ final class QueryApi {
         }
       }
     } else if (source instanceof ByColumns c) {
-      // Checked again when read for a page; a concurrent change may have made one stale.
       ColumnQuery.matches(q, c.columns()).forEach(keep);
     } else {
       twins.forEach(
@@ -258,11 +311,12 @@ final class QueryApi {
             }
           });
     }
-    TwinKey[] sorted = keys.toArray(TwinKey[]::new);
+    Twin[] sorted = found.toArray(Twin[]::new);
+    Comparator<Twin> order = (a, b) -> compareKeys(a.key(), b.key());
     if (sorted.length > 100_000) {
-      Arrays.parallelSort(sorted, KEY_ORDER);
+      Arrays.parallelSort(sorted, order);
     } else {
-      Arrays.sort(sorted, KEY_ORDER);
+      Arrays.sort(sorted, order);
     }
     return sorted;
   }

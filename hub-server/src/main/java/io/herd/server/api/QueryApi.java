@@ -28,7 +28,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
@@ -52,8 +51,6 @@ import java.util.function.Consumer;
 final class QueryApi {
   static final int DEFAULT_PAGE = 100;
   static final int MAX_PAGE = 1000;
-
-  private static final Comparator<TwinKey> KEY_ORDER = QueryApi::compareKeys;
 
   private final Vertx vertx;
   private final TwinStore twins;
@@ -289,7 +286,7 @@ final class QueryApi {
     List<Twin> found = new ArrayList<>();
     Consumer<Twin> keep =
         t -> {
-          if (after == null || compareKeys(t.key(), after) > 0) {
+          if (after == null || KeyOrder.compare(t.key(), after) > 0) {
             found.add(t);
           }
         };
@@ -312,12 +309,7 @@ final class QueryApi {
           });
     }
     Twin[] sorted = found.toArray(Twin[]::new);
-    Comparator<Twin> order = (a, b) -> compareKeys(a.key(), b.key());
-    if (sorted.length > 100_000) {
-      Arrays.parallelSort(sorted, order);
-    } else {
-      Arrays.sort(sorted, order);
-    }
+    KeyOrder.sort(sorted);
     return sorted;
   }
 
@@ -353,12 +345,13 @@ final class QueryApi {
     long top = q.top() >= 0 ? q.top() : Long.MAX_VALUE;
     long left = top - cursor.returned();
     int want = (int) Math.min(pageSize, Math.max(0, left));
-    PriorityQueue<Twin> heap = new PriorityQueue<>((a, b) -> KEY_ORDER.compare(b.key(), a.key()));
+    PriorityQueue<Twin> heap =
+        new PriorityQueue<>((a, b) -> KeyOrder.KEYS.compare(b.key(), a.key()));
     int limit = want + 1;
     jobs.forEachDeviceJob(
         d -> {
           Twin t = JobRows.twin(d);
-          if (cursor.after() != null && KEY_ORDER.compare(t.key(), cursor.after()) <= 0) {
+          if (cursor.after() != null && KeyOrder.KEYS.compare(t.key(), cursor.after()) <= 0) {
             return;
           }
           if (!q.matches(t)) {
@@ -370,7 +363,7 @@ final class QueryApi {
           }
         });
     List<Twin> sorted = new ArrayList<>(heap);
-    sorted.sort(Comparator.comparing(Twin::key, KEY_ORDER));
+    sorted.sort(Comparator.comparing(Twin::key, KeyOrder.KEYS));
     boolean more = sorted.size() > want && want > 0 && left > want;
     List<Twin> page = sorted.subList(0, Math.min(want, sorted.size()));
     JsonArray rows = new JsonArray();
@@ -403,17 +396,6 @@ final class QueryApi {
       out.add(json(row));
     }
     return out.toBuffer();
-  }
-
-  /** Device id order, then module id, a device's own twin before its modules'. */
-  static int compareKeys(TwinKey a, TwinKey b) {
-    int c = a.deviceId().compareTo(b.deviceId());
-    if (c != 0) {
-      return c;
-    }
-    String x = a.moduleId() == null ? "" : a.moduleId();
-    String y = b.moduleId() == null ? "" : b.moduleId();
-    return x.compareTo(y);
   }
 
   static int pageSize(String header) {

@@ -48,13 +48,18 @@ public final class QueryBench {
 
   static final String Q_EQUALITY =
       "SELECT * FROM devices WHERE tags.site = '" + QueryFleet.EQ_SITE + "'";
-  static final String Q_SCAN =
-      "SELECT * FROM devices WHERE tags.region = '"
+  private static final String SCAN_WHERE =
+      "tags.region = '"
           + QueryFleet.SCAN_REGION
           + "' AND tags.floor >= "
           + QueryFleet.SCAN_MIN_FLOOR
           + " AND properties.desired.telemetry.intervalSeconds = "
           + QueryFleet.SCAN_INTERVAL;
+  static final String Q_SCAN = "SELECT * FROM devices WHERE " + SCAN_WHERE;
+
+  /** The scan's condition counted: the same pass over the twins without sending them. */
+  static final String Q_COUNT = "SELECT COUNT() AS n FROM devices WHERE " + SCAN_WHERE;
+
   static final String Q_GROUP =
       "SELECT properties.desired.fw AS fw, COUNT() AS n FROM devices"
           + " GROUP BY properties.desired.fw";
@@ -63,19 +68,23 @@ public final class QueryBench {
       "SELECT doc FROM twins_jsonb WHERE doc @> '{\"tags\":{\"site\":\""
           + QueryFleet.EQ_SITE
           + "\"}}'";
-  static final String PG_SCAN =
-      "SELECT doc FROM twins_jsonb WHERE doc->'tags'->>'region' = '"
+  private static final String PG_SCAN_WHERE =
+      "doc->'tags'->>'region' = '"
           + QueryFleet.SCAN_REGION
           + "' AND (doc->'tags'->>'floor')::int >= "
           + QueryFleet.SCAN_MIN_FLOOR
           + " AND (doc->'properties'->'desired'->'telemetry'->>'intervalSeconds')::int = "
           + QueryFleet.SCAN_INTERVAL;
+  static final String PG_SCAN = "SELECT doc FROM twins_jsonb WHERE " + PG_SCAN_WHERE;
+  static final String PG_COUNT = "SELECT count(*) AS n FROM twins_jsonb WHERE " + PG_SCAN_WHERE;
   static final String PG_GROUP =
       "SELECT doc->'properties'->'desired'->>'fw' AS fw, count(*) AS n FROM twins_jsonb"
           + " GROUP BY 1";
 
   private static final String QUERY_URI = "/devices/query?api-version=" + BenchSupport.API_VERSION;
-  private static final String[] NAMES = {"equality", "scan", "group"};
+  private static final String[] NAMES = {"equality", "scan", "group", "count"};
+  private static final int GROUP = 2;
+  private static final int COUNT = 3;
 
   private QueryBench() {}
 
@@ -271,7 +280,7 @@ public final class QueryBench {
     }
 
     private boolean herdQueries(Clients clients, String token) throws TimeoutException {
-      String[] queries = {Q_EQUALITY, Q_SCAN, Q_GROUP};
+      String[] queries = {Q_EQUALITY, Q_SCAN, Q_GROUP, Q_COUNT};
       boolean ok = true;
       for (int q = 0; q < queries.length; q++) {
         String query = queries[q];
@@ -349,9 +358,9 @@ public final class QueryBench {
                       "query " + NAMES[which] + ": " + BenchSupport.statusLine(resp));
                 }
                 int count;
-                if (which == 2 || options.parseTrees()) {
+                if (which == GROUP || which == COUNT || options.parseTrees()) {
                   JsonArray items = resp.bodyAsJsonArray();
-                  if (which == 2) {
+                  if (which == GROUP || which == COUNT) {
                     groups.addAll(items);
                   }
                   count = items.size();
@@ -363,11 +372,14 @@ public final class QueryBench {
                 if (next != null && !next.isEmpty()) {
                   return page(d, token, query, next, which, r, pages + 1, groups);
                 }
-                if (which == 2) {
-                  String g = check(which, r, groupsOf(groups, "fw", "n"));
-                  if (g != null) {
-                    return Future.succeededFuture(g);
-                  }
+                String error =
+                    which == GROUP
+                        ? check(which, r, groupsOf(groups, "fw", "n"))
+                        : which == COUNT
+                            ? checkCount(r, groups.getJsonObject(0).getLong("n"))
+                            : null;
+                if (error != null) {
+                  return Future.succeededFuture(error);
                 }
                 return Future.succeededFuture(new int[] {r, pages + 1});
               })
@@ -383,12 +395,26 @@ public final class QueryBench {
       return m;
     }
 
+    /** Null when the count query gave one row holding the scan's row count. */
+    private String checkCount(long rows, long n) {
+      if (rows != 1 || n != expected.scan()) {
+        return "query count: "
+            + rows
+            + " row(s), n = "
+            + n
+            + ", expected 1 row, n = "
+            + expected.scan();
+      }
+      return null;
+    }
+
     /** Null when {@code rows} (and the groups, for the GROUP BY) are what the fleet predicts. */
     private String check(int which, long rows, TreeMap<String, Long> groups) {
       long want =
           switch (which) {
             case 0 -> expected.equality();
             case 1 -> expected.scan();
+            case COUNT -> 1;
             default -> expected.groups().size();
           };
       if (rows != want) {
@@ -450,19 +476,22 @@ public final class QueryBench {
             options.devices(),
             loadSeconds,
             indexSeconds);
-        String[] sql = {PG_EQUALITY, PG_SCAN, PG_GROUP};
+        String[] sql = {PG_EQUALITY, PG_SCAN, PG_GROUP, PG_COUNT};
         boolean ok = true;
         for (int q = 0; q < sql.length; q++) {
           Histogram h = new Histogram(3);
           for (int i = 0; i < options.warmup() + options.repetitions(); i++) {
             long t0 = System.nanoTime();
             long rows = 0;
-            TreeMap<String, Long> groups = q == 2 ? new TreeMap<>() : null;
+            TreeMap<String, Long> groups = q == GROUP ? new TreeMap<>() : null;
+            long n = -1;
             try (ResultSet rs = s.executeQuery(sql[q])) {
               while (rs.next()) {
                 rows++;
                 if (groups != null) {
                   groups.put(rs.getString(1), rs.getLong(2));
+                } else if (q == COUNT) {
+                  n = rs.getLong(1);
                 } else {
                   rs.getString(1);
                 }
@@ -472,7 +501,7 @@ public final class QueryBench {
             if (i >= options.warmup()) {
               h.recordValue(micros);
             }
-            String error = check(q, rows, groups);
+            String error = q == COUNT ? checkCount(rows, n) : check(q, rows, groups);
             if (error != null) {
               out.println("error     : postgres " + error);
               ok = false;

@@ -18,6 +18,12 @@ class QueryBenchTest {
         .contains("->>'region' = 'ap-east'", "::int >= 11", "->>'intervalSeconds')::int = 120");
     assertThat(QueryBench.Q_GROUP).contains("GROUP BY properties.desired.fw");
     assertThat(QueryBench.PG_GROUP).contains("->'desired'->>'fw'", "GROUP BY 1");
+    assertThat(QueryBench.Q_COUNT)
+        .startsWith("SELECT COUNT() AS n FROM devices WHERE")
+        .endsWith(QueryBench.Q_SCAN.substring(QueryBench.Q_SCAN.indexOf(" WHERE ")));
+    assertThat(QueryBench.PG_COUNT)
+        .startsWith("SELECT count(*) AS n FROM twins_jsonb WHERE")
+        .endsWith(QueryBench.PG_SCAN.substring(QueryBench.PG_SCAN.indexOf(" WHERE ")));
   }
 
   @Test

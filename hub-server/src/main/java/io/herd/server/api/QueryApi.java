@@ -28,6 +28,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
@@ -183,35 +184,36 @@ final class QueryApi {
     long left = top - cursor.returned();
     int want = (int) Math.min(pageSize, Math.max(0, left));
     QueryResults.Entry kept = results.get(cursor.results(), q.text());
-    Rows rows;
+    Pass pass;
     int pos;
     if (kept != null
         && cursor.position() > 0
-        && cursor.position() <= kept.keys.length
-        && kept.keys[cursor.position() - 1].equals(cursor.after())) {
-      rows = new KeptRows(kept.keys);
+        && cursor.position() <= kept.twins.length
+        && kept.twins[cursor.position() - 1].key().equals(cursor.after())) {
+      // Nothing changed since the pass: its twins are current. Else each is looked up again.
+      pass = new Pass(kept.twins, kept.changes, kept.changes >= 0 && kept.changes == changes());
       pos = cursor.position();
     } else {
       kept = null;
-      rows = new FreshRows(matching(q, cursor.after()));
+      pass = pass(q, cursor.after());
       pos = 0;
     }
-    List<Twin> page = new ArrayList<>(Math.min(want, rows.size()));
-    while (pos < rows.size() && page.size() < want) {
-      Twin t = rows.current(q, pos++);
+    List<Twin> page = new ArrayList<>(Math.min(want, pass.twins.length));
+    while (pos < pass.twins.length && page.size() < want) {
+      Twin t = pass.current(q, pos++);
       if (t != null) {
         page.add(t);
       }
     }
     boolean more = false;
     if (page.size() == want && left > want) {
-      for (int i = pos; i < rows.size() && !more; i++) {
-        more = rows.current(q, i) != null;
+      for (int i = pos; i < pass.twins.length && !more; i++) {
+        more = pass.current(q, i) != null;
       }
     }
     String next = null;
     if (more && !page.isEmpty()) {
-      String id = kept != null ? kept.id : results.put(q.text(), rows.keys()).id;
+      String id = kept != null ? kept.id : results.put(q.text(), pass.twins, pass.changes).id;
       next =
           encode(
               new Cursor(
@@ -221,68 +223,46 @@ final class QueryApi {
     return new Page(body, type, next);
   }
 
-  /** A query's matches in key order, read one at a time for pages. */
-  private interface Rows {
-    int size();
-
-    /** Row {@code i} as its twin is now, or null when it no longer matches. */
-    Twin current(CompiledQuery q, int i);
-
-    TwinKey[] keys();
+  /** The count of the query columns' change feed, or -1 without them. */
+  private long changes() {
+    TwinColumns store = columns.store();
+    return store == null ? -1 : store.changes();
   }
 
   /**
-   * The twins a pass has just found: read as they are now (the change feed keeps the columns' twins
-   * current before a write is acknowledged), checked again in case a column read raced a change.
+   * A query's matches in key order, as a pass read them.
+   *
+   * @param changes the count of the change feed before the pass (-1 when unknown)
+   * @param current whether the twins are as they are now and each matches
    */
-  private record FreshRows(Twin[] twins) implements Rows {
-    @Override
-    public int size() {
-      return twins.length;
+  private final class Pass {
+    final Twin[] twins;
+    final long changes;
+    final boolean current;
+
+    Pass(Twin[] twins, long changes, boolean current) {
+      this.twins = twins;
+      this.changes = changes;
+      this.current = current;
     }
 
-    @Override
-    public Twin current(CompiledQuery q, int i) {
-      return q.matches(twins[i]) ? twins[i] : null;
-    }
-
-    @Override
-    public TwinKey[] keys() {
-      TwinKey[] keys = new TwinKey[twins.length];
-      for (int i = 0; i < keys.length; i++) {
-        keys[i] = twins[i].key();
+    /** Row {@code i} as its twin is now, or null when it no longer matches. */
+    Twin current(CompiledQuery q, int i) {
+      if (current) {
+        return twins[i];
       }
-      return keys;
-    }
-  }
-
-  /** Keys kept from an earlier page's pass: each twin is looked up again as it is now. */
-  private final class KeptRows implements Rows {
-    private final TwinKey[] keys;
-
-    KeptRows(TwinKey[] keys) {
-      this.keys = keys;
-    }
-
-    @Override
-    public int size() {
-      return keys.length;
-    }
-
-    @Override
-    public Twin current(CompiledQuery q, int i) {
-      Twin t = twins.find(keys[i]).orElse(null);
+      Twin t = QueryApi.this.twins.find(twins[i].key()).orElse(null);
       return t != null && q.matches(t) ? t : null;
     }
-
-    @Override
-    public TwinKey[] keys() {
-      return keys;
-    }
   }
 
-  /** The twins that match, after {@code after} (null: from the start), sorted by key. */
-  private Twin[] matching(CompiledQuery q, TwinKey after) {
+  /**
+   * One pass over the twins that match, after {@code after} (null: from the start), sorted by key.
+   * The twins an index or a scan passes are the ones it tested; those from columns are what the
+   * slots held after the columns were read, exact when no change came in meanwhile.
+   */
+  private Pass pass(CompiledQuery q, TwinKey after) {
+    long before = changes();
     List<Twin> found = new ArrayList<>();
     Consumer<Twin> keep =
         t -> {
@@ -291,6 +271,7 @@ final class QueryApi {
           }
         };
     Source source = source(q);
+    boolean tested = true;
     if (source instanceof ByIndex i) {
       for (TwinKey key : i.scan().candidates()) {
         Twin t = twins.find(key).orElse(null);
@@ -300,6 +281,7 @@ final class QueryApi {
       }
     } else if (source instanceof ByColumns c) {
       ColumnQuery.matches(q, c.columns()).forEach(keep);
+      tested = false;
     } else {
       twins.forEach(
           t -> {
@@ -308,9 +290,15 @@ final class QueryApi {
             }
           });
     }
+    boolean unchanged = before >= 0 && changes() == before;
     Twin[] sorted = found.toArray(Twin[]::new);
+    if (!tested && !unchanged) {
+      // A column read may have raced a change: test each twin as the slot held it.
+      sorted = Arrays.stream(sorted).filter(q::matches).toArray(Twin[]::new);
+    }
     KeyOrder.sort(sorted);
-    return sorted;
+    // Later pages may use these twins as they are while the change count stays where it was.
+    return new Pass(sorted, unchanged ? before : -1, true);
   }
 
   private List<Object> aggregate(CompiledQuery q) {

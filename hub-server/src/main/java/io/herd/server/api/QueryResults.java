@@ -1,6 +1,6 @@
 package io.herd.server.api;
 
-import io.herd.core.twin.TwinKey;
+import io.herd.core.twin.Twin;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Map;
@@ -9,23 +9,28 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 
 /**
- * The sorted keys of queries' matching twins, kept for a while under a random id that continuation
- * tokens carry, so that the next pages of a query resume where the last one stopped instead of
- * scanning again. Bounded by entries, by keys held in all and by idle time; an entry that is gone
- * only costs its query one more scan.
+ * Queries' matching twins in key order, kept for a while under a random id that continuation tokens
+ * carry, so that the next pages of a query resume where the last one stopped instead of scanning
+ * again. Bounded by entries, by twins held in all and by idle time; an entry that is gone only
+ * costs its query one more scan.
  */
 final class QueryResults {
-  /** The keys of one query's matches, sorted; {@code query} is its text. */
+  /**
+   * One query's matches in key order, as its pass read them; {@code query} is its text and {@code
+   * changes} the count of the query columns' change feed then ({@code -1} when unknown).
+   */
   static final class Entry {
     final String id;
     final String query;
-    final TwinKey[] keys;
+    final Twin[] twins;
+    final long changes;
     volatile long lastUsed;
 
-    private Entry(String id, String query, TwinKey[] keys, long now) {
+    private Entry(String id, String query, Twin[] twins, long changes, long now) {
       this.id = id;
       this.query = query;
-      this.keys = keys;
+      this.twins = twins;
+      this.changes = changes;
       this.lastUsed = now;
     }
   }
@@ -45,20 +50,21 @@ final class QueryResults {
     this.nanoTime = nanoTime;
   }
 
-  /** Defaults: 64 queries, 8 million keys in all, 5 minutes idle. */
+  /** Defaults: 64 queries, 8 million twins in all, 5 minutes idle. */
   static QueryResults defaults() {
     return new QueryResults(64, 8_000_000, 300_000_000_000L, System::nanoTime);
   }
 
-  /** Keeps the keys of a query's matches; returns the new entry. */
-  Entry put(String query, TwinKey[] keys) {
+  /** Keeps a query's matches; returns the new entry. */
+  Entry put(String query, Twin[] twins, long changes) {
     byte[] id = new byte[12];
     random.nextBytes(id);
     Entry e =
         new Entry(
             Base64.getUrlEncoder().withoutPadding().encodeToString(id),
             query,
-            keys,
+            twins,
+            changes,
             nanoTime.getAsLong());
     evicting.lock();
     try {
@@ -94,7 +100,7 @@ final class QueryResults {
     entries.values().removeIf(e -> now - e.lastUsed > idleNanos);
     long keys = 0;
     for (Entry e : entries.values()) {
-      keys += e.keys.length;
+      keys += e.twins.length;
     }
     while (entries.size() > maxEntries || (keys > maxKeys && entries.size() > 1)) {
       Entry oldest = null;
@@ -104,7 +110,7 @@ final class QueryResults {
         }
       }
       entries.remove(oldest.id);
-      keys -= oldest.keys.length;
+      keys -= oldest.twins.length;
     }
   }
 }

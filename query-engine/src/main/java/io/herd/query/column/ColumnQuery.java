@@ -115,7 +115,8 @@ public final class ColumnQuery {
   /**
    * The twins in the query's collection that pass its WHERE, in slot order. Each is the slot's twin
    * when it was read, which a concurrent change may have made newer than what the columns matched:
-   * callers returning rows re-check them with {@link CompiledQuery#matches}.
+   * unless {@link TwinColumns#changes} read the same before this call and after it, callers
+   * returning rows re-check them with {@link CompiledQuery#matches}.
    *
    * @throws IllegalArgumentException for an aggregating or devices.jobs query
    */

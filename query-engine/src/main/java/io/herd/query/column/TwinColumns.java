@@ -53,6 +53,10 @@ public final class TwinColumns {
   private int[] table = new int[2048];
 
   private int live;
+
+  /** Calls of {@link #update} and {@link #refresh} so far; written under the writer lock. */
+  private volatile long changes;
+
   private final LinkedHashMap<String, Column> columns = new LinkedHashMap<>();
   private final Set<String> rejected = new TreeSet<>();
 
@@ -99,6 +103,7 @@ public final class TwinColumns {
   }
 
   private void set(TwinKey key, Twin twin) {
+    changes++; // one writer at a time: the lock is held
     int slot = find(key);
     if (twin == null) {
       if (slot >= 0) {
@@ -442,6 +447,14 @@ public final class TwinColumns {
   }
 
   // ---- readers
+
+  /**
+   * How many changes were fed in so far. When it reads the same before and after a reader read some
+   * twins, none of them changed in between; every change is fed in before it is acknowledged.
+   */
+  public long changes() {
+    return changes;
+  }
 
   /** What a query reads: the slots and the ready columns among {@code paths}, as of now. */
   Snapshot snapshot(Collection<String> paths) {

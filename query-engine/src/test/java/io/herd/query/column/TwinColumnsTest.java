@@ -210,6 +210,17 @@ class TwinColumnsTest {
   }
 
   @Test
+  void everyChangeFedInIsCounted() {
+    TwinColumns columns = new TwinColumns(100);
+    TwinKey k = TwinKey.device("d");
+    long before = columns.changes();
+    columns.update(k, twin(k, "s", 1));
+    columns.refresh(k, key -> twin(key, "s", 2));
+    columns.update(k, null);
+    assertThat(columns.changes()).isEqualTo(before + 3);
+  }
+
+  @Test
   void unknownPathsAreRefused() {
     TwinColumns columns = new TwinColumns(100);
     assertThatThrownBy(() -> columns.add("nonsense.path", false))

@@ -77,7 +77,11 @@ public final class ServiceApi {
   private final CloudToDeviceQueues cloudToDevice;
   private final QueryIndexes indexes;
   private final QueryColumns columns;
-  private final int renderCacheMb;
+
+  // One of each for all routers (one router per event loop): a query's next page may come in on
+  // another connection, and a twin is rendered once.
+  private final QueryResults queryResults = QueryResults.defaults();
+  private final RenderedTwins renderedTwins;
   private final JobEngine jobs;
 
   public ServiceApi(
@@ -93,7 +97,7 @@ public final class ServiceApi {
       int renderCacheMb,
       JobEngine jobs) {
     this.jobs = jobs;
-    this.renderCacheMb = renderCacheMb;
+    this.renderedTwins = new RenderedTwins(renderCacheMb * 1024L * 1024L);
     this.columns = columns;
     this.cloudToDevice = cloudToDevice;
     this.indexes = indexes;
@@ -143,14 +147,7 @@ public final class ServiceApi {
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
 
     QueryApi queries =
-        new QueryApi(
-            vertx,
-            twins,
-            indexes,
-            columns,
-            jobs,
-            QueryResults.defaults(),
-            new RenderedTwins(renderCacheMb * 1024L * 1024L));
+        new QueryApi(vertx, twins, indexes, columns, jobs, queryResults, renderedTwins);
     router
         .post("/devices/query")
         .handler(

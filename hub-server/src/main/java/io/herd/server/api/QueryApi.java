@@ -41,13 +41,13 @@ import java.util.function.Consumer;
  * {@code POST /devices/query} (azure-iothub-wire.md §5.6) over the hot twins, so a query sees every
  * acknowledged write. Rows come in (deviceId, moduleId) order. A query's matches are found in one
  * pass, through an index when one matches the condition and few twins pass it, else through the
- * query columns, else by scanning every twin; their keys are sorted once and kept ({@link
- * QueryResults}) under an id the continuation token carries, so later pages resume there. Each page
- * reads its twins as they are now and checks them against the condition again, so paging stays
- * correct while twins change: a twin that is not changed comes exactly once. A token whose keys are
- * no longer kept still names the last key returned, and the query resumes after it with a new pass.
- * Aggregates group while scanning. Queries run on a worker thread, never on an event loop, and the
- * rows are rendered there too.
+ * query columns, else by scanning every twin; they are sorted once and kept ({@link QueryResults})
+ * under an id the continuation token carries, so later pages resume there. Each page reads its
+ * twins as they are now: the pass's own twins while no change has come in since, else each looked
+ * up again and checked against the condition, so paging stays correct while twins change: a twin
+ * that is not changed comes exactly once. A token whose pass is no longer kept still names the last
+ * key returned, and the query resumes after it with a new pass. Aggregates group while scanning.
+ * Queries run on a worker thread, never on an event loop, and their rows are rendered there too.
  */
 final class QueryApi {
   static final int DEFAULT_PAGE = 100;
@@ -69,13 +69,13 @@ final class QueryApi {
       JobEngine jobs,
       QueryResults results,
       RenderedTwins rendered) {
-    this.rendered = rendered;
     this.vertx = vertx;
     this.twins = twins;
     this.indexes = indexes;
     this.columns = columns;
     this.jobs = jobs;
     this.results = results;
+    this.rendered = rendered;
   }
 
   /** One page: the rows as a JSON array, the item type, and the next page's token (or null). */
@@ -83,7 +83,8 @@ final class QueryApi {
 
   /**
    * Where the previous page ended and how many rows the query has returned so far; {@code results}
-   * and {@code position} name the kept keys and the next one to read, when the token has them.
+   * and {@code position} name the kept pass and the next of its twins to read, when the token has
+   * them.
    */
   record Cursor(TwinKey after, long returned, String results, int position) {
     Cursor(TwinKey after, long returned) {

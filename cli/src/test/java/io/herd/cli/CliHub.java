@@ -39,6 +39,7 @@ final class CliHub implements AutoCloseable {
             0,
             null,
             List.of(),
+            null,
             null);
     return new CliHub(Hub.start(config), dir);
   }

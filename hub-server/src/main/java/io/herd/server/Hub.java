@@ -19,6 +19,7 @@ import io.herd.registry.pg.PgCertificateStore;
 import io.herd.registry.pg.PgIdentityStore;
 import io.herd.registry.pg.PgPolicyStore;
 import io.herd.registry.pg.RegistrySchema;
+import io.herd.server.api.QueryColumns;
 import io.herd.server.api.QueryIndexes;
 import io.herd.server.api.ServiceApi;
 import io.herd.server.bulk.BulkJobs;
@@ -103,6 +104,7 @@ public final class Hub implements AutoCloseable {
   private DeviceRegistry registry;
   private TwinStore twins;
   private QueryIndexes queryIndexes;
+  private QueryColumns queryColumns;
   private AccessPolicies policies;
   private CertificateAuthorities certificateAuthorities;
   private X509Authenticator x509Authenticator;
@@ -209,6 +211,15 @@ public final class Hub implements AutoCloseable {
     TwinIdentities.follow(registry, twins);
     queryIndexes = new QueryIndexes(vertx, twins);
     Future.await(queryIndexes.createAll(config.queryIndexes()));
+    HubConfig.QueryConfig queryConfig = config.query();
+    queryColumns =
+        new QueryColumns(
+            vertx,
+            twins,
+            queryConfig.columns(),
+            queryConfig.autoColumns(),
+            queryConfig.columnMaxValues());
+    Future.await(queryColumns.start());
     Gauge.builder("herd_twins", twins, TwinStore::size)
         .description("Twins held in memory")
         .register(metrics);
@@ -289,6 +300,8 @@ public final class Hub implements AutoCloseable {
             sessions,
             cloudToDevice,
             queryIndexes,
+            queryColumns,
+            config.query().renderCacheMb(),
             jobs,
             adapterServices.authenticator(),
             bulkJobs);

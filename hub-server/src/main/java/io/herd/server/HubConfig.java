@@ -21,6 +21,7 @@ import java.util.Map;
  * @param queryIndexes twin paths to index for queries at start-up ({@code tags.site}, ...)
  * @param jobsDir the only directory import and export jobs may read and write through {@code
  *     file://} container URIs; null for {@code dataDir/jobs}
+ * @param query how queries run: columns and the render cache
  */
 public record HubConfig(
     Path dataDir,
@@ -35,7 +36,46 @@ public record HubConfig(
     int fallbackHttpsPort,
     DeviceLimits devices,
     List<String> queryIndexes,
-    Path jobsDir) {
+    Path jobsDir,
+    QueryConfig query) {
+
+  /**
+   * Query execution settings (see {@code QueryApi}).
+   *
+   * @param columns twin paths held column-wise for scans from start-up ({@link
+   *     io.herd.query.column.TwinColumns}: dictionary-coded arrays over all twins, kept current
+   *     from the change feed)
+   * @param autoColumns most further columns built when a scan first reads their path (the least
+   *     recently used goes when more are needed); 0 builds none
+   * @param columnMaxValues most distinct values a column may hold; a path with more is left to the
+   *     twins
+   * @param renderCacheMb megabytes of twins kept rendered as JSON for query pages; 0 for none
+   */
+  public record QueryConfig(
+      List<String> columns, int autoColumns, int columnMaxValues, int renderCacheMb) {
+    public QueryConfig {
+      columns = columns == null ? List.of() : List.copyOf(columns);
+      for (String path : columns) {
+        io.herd.query.column.TwinColumns.canonicalPath(path); // throws IllegalArgumentException
+      }
+      if (autoColumns < 0) {
+        throw new IllegalArgumentException(
+            "query-auto-columns must be 0 or more, got " + autoColumns);
+      }
+      if (columnMaxValues < 1) {
+        throw new IllegalArgumentException(
+            "query-column-max-values must be positive, got " + columnMaxValues);
+      }
+      if (renderCacheMb < 0) {
+        throw new IllegalArgumentException(
+            "query-render-cache-mb must be 0 or more, got " + renderCacheMb);
+      }
+    }
+
+    public static QueryConfig defaults() {
+      return new QueryConfig(List.of(), 16, 65_536, 64);
+    }
+  }
 
   /**
    * Device endpoint settings.
@@ -99,7 +139,11 @@ public record HubConfig(
           Map.entry("deviceMessageRate", "HERD_DEVICE_MESSAGE_RATE"),
           Map.entry("c2dMaxQueueDepth", "HERD_C2D_MAX_QUEUE_DEPTH"),
           Map.entry("queryIndexes", "HERD_QUERY_INDEXES"),
-          Map.entry("jobsDir", "HERD_JOBS_DIR"));
+          Map.entry("jobsDir", "HERD_JOBS_DIR"),
+          Map.entry("queryColumns", "HERD_QUERY_COLUMNS"),
+          Map.entry("queryAutoColumns", "HERD_QUERY_AUTO_COLUMNS"),
+          Map.entry("queryColumnMaxValues", "HERD_QUERY_COLUMN_MAX_VALUES"),
+          Map.entry("queryRenderCacheMb", "HERD_QUERY_RENDER_CACHE_MB"));
 
   public HubConfig {
     if (hostName == null || hostName.isBlank() || hostName.contains("/")) {
@@ -123,6 +167,9 @@ public record HubConfig(
     queryIndexes = queryIndexes == null ? List.of() : List.copyOf(queryIndexes);
     for (String path : queryIndexes) {
       io.herd.query.index.TwinIndex.canonicalPath(path); // throws IllegalArgumentException
+    }
+    if (query == null) {
+      query = QueryConfig.defaults();
     }
   }
 
@@ -156,7 +203,12 @@ public record HubConfig(
             intOf(j, "deviceMessageRate", 0),
             intOf(j, "c2dMaxQueueDepth", 50)),
         listOf(j, "queryIndexes"),
-        jobsDir == null ? null : Path.of(jobsDir).toAbsolutePath().normalize());
+        jobsDir == null ? null : Path.of(jobsDir).toAbsolutePath().normalize(),
+        new QueryConfig(
+            listOf(j, "queryColumns"),
+            intOf(j, "queryAutoColumns", QueryConfig.defaults().autoColumns()),
+            intOf(j, "queryColumnMaxValues", QueryConfig.defaults().columnMaxValues()),
+            intOf(j, "queryRenderCacheMb", QueryConfig.defaults().renderCacheMb())));
   }
 
   /** A list setting: a JSON array or a comma-separated string (as flags and env vars give it). */

@@ -137,6 +137,34 @@ public final class Main implements Callable<Integer> {
                 + " default DATA_DIR/jobs (HERD_JOBS_DIR)")
     String jobsDir;
 
+    @Option(
+        names = "--query-columns",
+        description =
+            "Twin paths held column-wise for query scans from start-up, comma-separated"
+                + " (HERD_QUERY_COLUMNS)")
+    String queryColumns;
+
+    @Option(
+        names = "--query-auto-columns",
+        description =
+            "Most further columns built when a scan first reads their path, default 16; 0 for none"
+                + " (HERD_QUERY_AUTO_COLUMNS)")
+    Integer queryAutoColumns;
+
+    @Option(
+        names = "--query-column-max-values",
+        description =
+            "Most distinct values a query column may hold, default 65536"
+                + " (HERD_QUERY_COLUMN_MAX_VALUES)")
+    Integer queryColumnMaxValues;
+
+    @Option(
+        names = "--query-render-cache-mb",
+        description =
+            "Megabytes of twins kept rendered as JSON for query pages, default 64; 0 for none"
+                + " (HERD_QUERY_RENDER_CACHE_MB)")
+    Integer queryRenderCacheMb;
+
     @Override
     public Integer call() throws Exception {
       HubConfig config;
@@ -203,6 +231,10 @@ public final class Main implements Callable<Integer> {
       putIf(s, "c2dMaxQueueDepth", c2dMaxQueueDepth);
       putIf(s, "queryIndexes", queryIndexes);
       putIf(s, "jobsDir", jobsDir);
+      putIf(s, "queryColumns", queryColumns);
+      putIf(s, "queryAutoColumns", queryAutoColumns);
+      putIf(s, "queryColumnMaxValues", queryColumnMaxValues);
+      putIf(s, "queryRenderCacheMb", queryRenderCacheMb);
       return s;
     }
 

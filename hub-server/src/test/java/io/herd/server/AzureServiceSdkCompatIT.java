@@ -40,6 +40,7 @@ class AzureServiceSdkCompatIT {
                 443,
                 null,
                 null,
+                null,
                 null));
   }
 

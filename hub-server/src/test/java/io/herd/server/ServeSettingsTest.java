@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -111,5 +112,37 @@ class ServeSettingsTest {
             () -> config(Map.of(), "--config", empty.toString(), "--query-indexes", "nope.x"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("nope.x");
+  }
+
+  @Test
+  void querySettingsComeFromTheEnvironmentOrTheFlagsWithDefaults() throws Exception {
+    Path empty = Files.writeString(dir.resolve("none2.json"), "{}");
+    assertThat(config(Map.of(), "--config", empty.toString()).query())
+        .isEqualTo(HubConfig.QueryConfig.defaults());
+    assertThat(
+            config(
+                    Map.of("HERD_QUERY_COLUMNS", "tags.region, tags.floor"),
+                    "--config",
+                    empty.toString(),
+                    "--query-auto-columns",
+                    "0",
+                    "--query-column-max-values",
+                    "100",
+                    "--query-render-cache-mb",
+                    "0")
+                .query())
+        .isEqualTo(new HubConfig.QueryConfig(List.of("tags.region", "tags.floor"), 0, 100, 0));
+    assertThat(
+            config(Map.of("HERD_QUERY_RENDER_CACHE_MB", "8"), "--config", empty.toString())
+                .query()
+                .renderCacheMb())
+        .isEqualTo(8);
+    assertThatThrownBy(
+            () -> config(Map.of(), "--config", empty.toString(), "--query-columns", "nope.x"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("nope");
+    assertThatThrownBy(
+            () -> config(Map.of(), "--config", empty.toString(), "--query-auto-columns", "-1"))
+        .hasMessageContaining("query-auto-columns");
   }
 }

@@ -83,6 +83,7 @@ final class TestHub implements AutoCloseable {
             0,
             limits,
             queryIndexes,
+            null,
             null);
     return new TestHub(Hub.start(config), dir);
   }

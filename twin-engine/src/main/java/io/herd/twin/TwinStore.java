@@ -48,7 +48,10 @@ public interface TwinStore {
   /** Changes of one twin. */
   Subscription subscribe(TwinKey key, Consumer<TwinChange> listener);
 
-  /** Changes of every twin. */
+  /**
+   * Changes of every twin, delivered on the twin's shard after the change is committed and before
+   * the change's Future completes.
+   */
   Subscription subscribeAll(Consumer<TwinChange> listener);
 
   /** Stops a subscription. */

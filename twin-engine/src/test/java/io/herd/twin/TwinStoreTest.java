@@ -187,6 +187,19 @@ class TwinStoreTest {
   }
 
   @Test
+  void subscribersHaveTheChangeBeforeItsWriterIsAcknowledged() {
+    List<TwinChange> all = new CopyOnWriteArrayList<>();
+    store.subscribeAll(all::add);
+    for (int i = 0; i < 20; i++) {
+      Twin t = Future.await(store.update(D1, desired("{\"rate\":" + i + "}", null)));
+      // No waiting: the change feed ran before the Future completed.
+      assertThat(all).last().extracting(TwinChange::twin).isEqualTo(t);
+      Twin r = Future.await(store.patchReported(D1, new JsonObject().put("n", i)));
+      assertThat(all).last().extracting(TwinChange::twin).isEqualTo(r);
+    }
+  }
+
+  @Test
   void removingADeviceRemovesItsModuleTwinsAndRecreationStartsEmpty() {
     TwinKey m1 = TwinKey.module("d1", "m1");
     Future.await(store.ensure(m1, identity("gm")));

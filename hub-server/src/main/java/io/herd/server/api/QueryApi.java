@@ -6,14 +6,18 @@ import io.herd.core.JsonFields;
 import io.herd.core.twin.Twin;
 import io.herd.core.twin.TwinArray;
 import io.herd.core.twin.TwinJson;
+import io.herd.core.twin.TwinJsonWriter;
 import io.herd.core.twin.TwinKey;
 import io.herd.core.twin.TwinNode;
 import io.herd.query.CompiledQuery;
+import io.herd.query.Groups;
 import io.herd.query.QueryEngine;
 import io.herd.query.QueryExecutor;
 import io.herd.query.QueryNotSupportedException;
 import io.herd.query.QuerySyntaxException;
 import io.herd.query.ast.Query;
+import io.herd.query.column.ColumnQuery;
+import io.herd.query.column.TwinColumns;
 import io.herd.query.index.IndexPlanner;
 import io.herd.server.jobs.JobEngine;
 import io.herd.twin.TwinStore;
@@ -24,6 +28,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
@@ -34,35 +39,58 @@ import java.util.function.Consumer;
 
 /**
  * {@code POST /devices/query} (azure-iothub-wire.md §5.6) over the hot twins, so a query sees every
- * acknowledged write. Rows come in (deviceId, moduleId) order; a page's continuation token names
- * the last key returned, so paging stays correct while twins change: a twin that is not changed
- * comes exactly once. Scans run on a worker thread, never on an event loop.
+ * acknowledged write. Rows come in (deviceId, moduleId) order. A query's matches are found in one
+ * pass, through an index when one matches the condition and few twins pass it, else through the
+ * query columns, else by scanning every twin; they are sorted once and kept ({@link QueryResults})
+ * under an id the continuation token carries, so later pages resume there. Each page reads its
+ * twins as they are now: the pass's own twins while no change has come in since, else each looked
+ * up again and checked against the condition, so paging stays correct while twins change: a twin
+ * that is not changed comes exactly once. A token whose pass is no longer kept still names the last
+ * key returned, and the query resumes after it with a new pass. Aggregates group while scanning.
+ * Queries run on a worker thread, never on an event loop, and their rows are rendered there too.
  */
 final class QueryApi {
   static final int DEFAULT_PAGE = 100;
   static final int MAX_PAGE = 1000;
 
-  private static final Comparator<TwinKey> KEY_ORDER =
-      Comparator.comparing(TwinKey::deviceId)
-          .thenComparing(k -> k.moduleId() == null ? "" : k.moduleId());
-
   private final Vertx vertx;
   private final TwinStore twins;
   private final QueryIndexes indexes;
+  private final QueryColumns columns;
   private final JobEngine jobs;
+  private final QueryResults results;
+  private final RenderedTwins rendered;
 
-  QueryApi(Vertx vertx, TwinStore twins, QueryIndexes indexes, JobEngine jobs) {
+  QueryApi(
+      Vertx vertx,
+      TwinStore twins,
+      QueryIndexes indexes,
+      QueryColumns columns,
+      JobEngine jobs,
+      QueryResults results,
+      RenderedTwins rendered) {
     this.vertx = vertx;
     this.twins = twins;
     this.indexes = indexes;
+    this.columns = columns;
     this.jobs = jobs;
+    this.results = results;
+    this.rendered = rendered;
   }
 
-  /** One page: the rows, the item type, and the token for the next page (null on the last). */
-  record Page(JsonArray rows, String itemType, String continuation) {}
+  /** One page: the rows as a JSON array, the item type, and the next page's token (or null). */
+  record Page(Buffer body, String itemType, String continuation) {}
 
-  /** Where the previous page ended and how many rows the query has returned so far. */
-  private record Cursor(TwinKey after, long returned) {}
+  /**
+   * Where the previous page ended and how many rows the query has returned so far; {@code results}
+   * and {@code position} name the kept pass and the next of its twins to read, when the token has
+   * them.
+   */
+  record Cursor(TwinKey after, long returned, String results, int position) {
+    Cursor(TwinKey after, long returned) {
+      this(after, returned, null, 0);
+    }
+  }
 
   Future<Page> query(Buffer body, String maxItems, String continuation) {
     CompiledQuery q = compile(body);
@@ -74,7 +102,9 @@ final class QueryApi {
   /**
    * {@code POST /devices/query?explain=true} (a Herd extension): the plan without running it, as
    * {@code {"query": canonical text, "plan": explain text, "index": path or null,
-   * "estimatedCandidates": n}}; without an index the estimate is the number of hot twins.
+   * "estimatedCandidates": n, "columns": text or null}}; without an index the estimate is the
+   * number of hot twins, and {@code columns} says which query columns a scan would read as they are
+   * now.
    */
   Future<JsonObject> explain(Buffer body) {
     CompiledQuery q = compile(body);
@@ -88,11 +118,17 @@ final class QueryApi {
               scan.isPresent()
                   ? scan.get().estimate()
                   : q.source() == Query.Source.JOBS ? jobs.deviceJobCount() : twins.size();
+          TwinColumns store = columns.store();
           return new JsonObject()
               .put("query", q.explain())
               .put("plan", IndexPlanner.explain(q, scan))
               .put("index", scan.map(s -> s.index().path()).orElse(null))
-              .put("estimatedCandidates", estimate);
+              .put("estimatedCandidates", estimate)
+              .put(
+                  "columns",
+                  store == null || q.source() == Query.Source.JOBS
+                      ? null
+                      : ColumnQuery.explain(q, store));
         },
         false);
   }
@@ -110,57 +146,204 @@ final class QueryApi {
     }
   }
 
+  /** How one pass finds a twin query's matches. */
+  private sealed interface Source {}
+
+  /** An index's candidates; the whole condition is still applied to each. */
+  private record ByIndex(IndexPlanner.IndexScan scan) implements Source {}
+
+  private record ByColumns(TwinColumns columns) implements Source {}
+
+  private record ByScan() implements Source {}
+
   /**
-   * Feeds {@code sink} the twins that may match, in no order: an index's candidates (looked up
-   * again, so a twin is read as it is now) when one matches the query, else every hot twin. The
-   * sink still applies the whole predicate.
+   * An index when one matches and few twins pass it (its candidates are read one by one), else the
+   * columns, else that index anyway, else a scan of every twin.
    */
-  private void candidates(CompiledQuery q, Consumer<Twin> sink) {
-    if (q.source() == Query.Source.JOBS) {
-      jobs.forEachDeviceJob(d -> sink.accept(JobRows.twin(d)));
-      return;
-    }
+  private Source source(CompiledQuery q) {
     Optional<IndexPlanner.IndexScan> scan = IndexPlanner.choose(q, indexes.indexes());
-    if (scan.isEmpty()) {
-      twins.forEach(sink);
-      return;
+    if (scan.isPresent() && scan.get().estimate() <= Math.max(1024, twins.size() / 64)) {
+      return new ByIndex(scan.get());
     }
-    for (TwinKey key : scan.get().candidates()) {
-      twins.find(key).ifPresent(sink);
+    TwinColumns c = columns.forScan(q);
+    if (c != null) {
+      return new ByColumns(c);
     }
+    return scan.<Source>map(ByIndex::new).orElse(new ByScan());
   }
 
   private Page run(CompiledQuery q, int pageSize, Cursor cursor) {
     String type = q.itemType().wire;
+    if (q.source() == Query.Source.JOBS) {
+      return jobsPage(q, pageSize, cursor);
+    }
     if (q.aggregating()) {
       // Aggregates and groups come whole, on one page.
-      List<Twin> all = new ArrayList<>();
-      candidates(
-          q,
-          t -> {
-            if (q.matches(t)) {
-              all.add(t);
-            }
-          });
-      JsonArray rows = new JsonArray();
-      for (Object row : QueryExecutor.run(q, all, 0)) {
-        rows.add(json(row, q));
-      }
-      return new Page(rows, type, null);
+      return new Page(raw(aggregate(q)), type, null);
     }
-    long top = q.top() > 0 ? q.top() : Long.MAX_VALUE;
+    long top = q.top() >= 0 ? q.top() : Long.MAX_VALUE;
     long left = top - cursor.returned();
     int want = (int) Math.min(pageSize, Math.max(0, left));
-    // The smallest keys after the cursor: a bounded max-heap of want + 1 tells if more remain.
-    PriorityQueue<Twin> heap = new PriorityQueue<>((a, b) -> KEY_ORDER.compare(b.key(), a.key()));
-    int limit = want + 1;
-    candidates(
-        q,
+    QueryResults.Entry kept = results.get(cursor.results(), q.text());
+    Pass pass;
+    int pos;
+    if (kept != null
+        && cursor.position() > 0
+        && cursor.position() <= kept.twins.length
+        && kept.twins[cursor.position() - 1].key().equals(cursor.after())) {
+      // Nothing changed since the pass: its twins are current. Else each is looked up again.
+      pass = new Pass(kept.twins, kept.changes, kept.changes >= 0 && kept.changes == changes());
+      pos = cursor.position();
+    } else {
+      kept = null;
+      pass = pass(q, cursor.after());
+      pos = 0;
+    }
+    List<Twin> page = new ArrayList<>(Math.min(want, pass.twins.length));
+    while (pos < pass.twins.length && page.size() < want) {
+      Twin t = pass.current(q, pos++);
+      if (t != null) {
+        page.add(t);
+      }
+    }
+    boolean more = false;
+    if (page.size() == want && left > want) {
+      for (int i = pos; i < pass.twins.length && !more; i++) {
+        more = pass.current(q, i) != null;
+      }
+    }
+    String next = null;
+    if (more && !page.isEmpty()) {
+      String id = kept != null ? kept.id : results.put(q.text(), pass.twins, pass.changes).id;
+      next =
+          encode(
+              new Cursor(
+                  page.get(page.size() - 1).key(), cursor.returned() + page.size(), id, pos));
+    }
+    Buffer body = q.columns().isEmpty() ? twins(page) : raw(QueryExecutor.run(q, page, 0));
+    return new Page(body, type, next);
+  }
+
+  /** The count of the query columns' change feed, or -1 without them. */
+  private long changes() {
+    TwinColumns store = columns.store();
+    return store == null ? -1 : store.changes();
+  }
+
+  /**
+   * A query's matches in key order, as a pass read them.
+   *
+   * @param changes the count of the change feed before the pass (-1 when unknown)
+   * @param current whether the twins are as they are now and each matches
+   */
+  private final class Pass {
+    final Twin[] twins;
+    final long changes;
+    final boolean current;
+
+    Pass(Twin[] twins, long changes, boolean current) {
+      this.twins = twins;
+      this.changes = changes;
+      this.current = current;
+    }
+
+    /** Row {@code i} as its twin is now, or null when it no longer matches. */
+    Twin current(CompiledQuery q, int i) {
+      if (current) {
+        return twins[i];
+      }
+      Twin t = QueryApi.this.twins.find(twins[i].key()).orElse(null);
+      return t != null && q.matches(t) ? t : null;
+    }
+  }
+
+  /**
+   * One pass over the twins that match, after {@code after} (null: from the start), sorted by key.
+   * The twins an index or a scan passes are the ones it tested; those from columns are what the
+   * slots held after the columns were read, exact when no change came in meanwhile.
+   */
+  private Pass pass(CompiledQuery q, TwinKey after) {
+    long before = changes();
+    List<Twin> found = new ArrayList<>();
+    Consumer<Twin> keep =
         t -> {
-          if (cursor.after() != null && KEY_ORDER.compare(t.key(), cursor.after()) <= 0) {
+          if (after == null || KeyOrder.compare(t.key(), after) > 0) {
+            found.add(t);
+          }
+        };
+    Source source = source(q);
+    boolean tested = true;
+    if (source instanceof ByIndex i) {
+      for (TwinKey key : i.scan().candidates()) {
+        Twin t = twins.find(key).orElse(null);
+        if (t != null && q.matches(t)) {
+          keep.accept(t);
+        }
+      }
+    } else if (source instanceof ByColumns c) {
+      ColumnQuery.matches(q, c.columns()).forEach(keep);
+      tested = false;
+    } else {
+      twins.forEach(
+          t -> {
+            if (q.matches(t)) {
+              keep.accept(t);
+            }
+          });
+    }
+    boolean unchanged = before >= 0 && changes() == before;
+    Twin[] sorted = found.toArray(Twin[]::new);
+    if (!tested && !unchanged) {
+      // A column read may have raced a change: test each twin as the slot held it.
+      sorted = Arrays.stream(sorted).filter(q::matches).toArray(Twin[]::new);
+    }
+    KeyOrder.sort(sorted);
+    // Later pages may use these twins as they are while the change count stays where it was.
+    return new Pass(sorted, unchanged ? before : -1, true);
+  }
+
+  private List<Object> aggregate(CompiledQuery q) {
+    Source source = source(q);
+    if (source instanceof ByColumns c) {
+      return ColumnQuery.aggregate(q, c.columns());
+    }
+    Groups groups = new Groups(q);
+    if (source instanceof ByIndex i) {
+      for (TwinKey key : i.scan().candidates()) {
+        Twin t = twins.find(key).orElse(null);
+        if (t != null && q.matches(t)) {
+          groups.add(t);
+        }
+      }
+    } else {
+      twins.forEach(
+          t -> {
+            if (q.matches(t)) {
+              groups.add(t);
+            }
+          });
+    }
+    return groups.rows(q.top() >= 0 ? q.top() : Long.MAX_VALUE);
+  }
+
+  /**
+   * A devices.jobs page: the job engine's rows, the smallest keys after the cursor kept in a
+   * bounded heap (job rows are few next to twins, and are not kept between pages).
+   */
+  private Page jobsPage(CompiledQuery q, int pageSize, Cursor cursor) {
+    long top = q.top() >= 0 ? q.top() : Long.MAX_VALUE;
+    long left = top - cursor.returned();
+    int want = (int) Math.min(pageSize, Math.max(0, left));
+    PriorityQueue<Twin> heap =
+        new PriorityQueue<>((a, b) -> KeyOrder.KEYS.compare(b.key(), a.key()));
+    int limit = want + 1;
+    jobs.forEachDeviceJob(
+        d -> {
+          Twin t = JobRows.twin(d);
+          if (cursor.after() != null && KeyOrder.KEYS.compare(t.key(), cursor.after()) <= 0) {
             return;
           }
-          if (!q.inSource(t) || !q.matches(t)) {
+          if (!q.matches(t)) {
             return;
           }
           heap.add(t);
@@ -169,7 +352,7 @@ final class QueryApi {
           }
         });
     List<Twin> sorted = new ArrayList<>(heap);
-    sorted.sort(Comparator.comparing(Twin::key, KEY_ORDER));
+    sorted.sort(Comparator.comparing(Twin::key, KeyOrder.KEYS));
     boolean more = sorted.size() > want && want > 0 && left > want;
     List<Twin> page = sorted.subList(0, Math.min(want, sorted.size()));
     JsonArray rows = new JsonArray();
@@ -180,7 +363,28 @@ final class QueryApi {
         more && !page.isEmpty()
             ? encode(new Cursor(page.get(page.size() - 1).key(), cursor.returned() + page.size()))
             : null;
-    return new Page(rows, type, next);
+    return new Page(rows.toBuffer(), q.itemType().wire, next);
+  }
+
+  private Buffer twins(List<Twin> page) {
+    TwinJsonWriter out = new TwinJsonWriter(2 + 2048 * page.size());
+    TwinJsonWriter scratch = new TwinJsonWriter(4096);
+    out.raw('[');
+    for (int i = 0; i < page.size(); i++) {
+      if (i > 0) {
+        out.raw(',');
+      }
+      rendered.write(out, page.get(i), scratch);
+    }
+    return out.raw(']').toBuffer();
+  }
+
+  private static Buffer raw(List<Object> rows) {
+    JsonArray out = new JsonArray();
+    for (Object row : rows) {
+      out.add(json(row));
+    }
+    return out.toBuffer();
   }
 
   static int pageSize(String header) {
@@ -210,6 +414,9 @@ final class QueryApi {
             .put("d", c.after().deviceId())
             .put("m", c.after().moduleId())
             .put("n", c.returned());
+    if (c.results() != null) {
+      o.put("r", c.results()).put("p", c.position());
+    }
     return Base64.getUrlEncoder()
         .withoutPadding()
         .encodeToString(o.encode().getBytes(StandardCharsets.UTF_8));
@@ -226,10 +433,12 @@ final class QueryApi {
       String d = o.getString("d");
       String m = o.getString("m");
       long n = o.getLong("n");
-      if (d == null || n < 0) {
+      String r = o.getString("r");
+      int p = o.getInteger("p", 0);
+      if (d == null || n < 0 || p < 0) {
         throw new IllegalArgumentException("incomplete");
       }
-      return new Cursor(m == null ? TwinKey.device(d) : TwinKey.module(d, m), n);
+      return new Cursor(m == null ? TwinKey.device(d) : TwinKey.module(d, m), n, r, p);
     } catch (RuntimeException e) {
       throw new HubException(
           ErrorCode.ARGUMENT_INVALID,

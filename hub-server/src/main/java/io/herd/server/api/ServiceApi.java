@@ -76,6 +76,12 @@ public final class ServiceApi {
   private final DeviceSessions sessions;
   private final CloudToDeviceQueues cloudToDevice;
   private final QueryIndexes indexes;
+  private final QueryColumns columns;
+
+  // One of each for all routers (one router per event loop): a query's next page may come in on
+  // another connection, and a twin is rendered once.
+  private final QueryResults queryResults = QueryResults.defaults();
+  private final RenderedTwins renderedTwins;
   private final JobEngine jobs;
   private final DeviceHttpApi deviceApi;
   private final RegistryBulk bulk;
@@ -90,10 +96,14 @@ public final class ServiceApi {
       DeviceSessions sessions,
       CloudToDeviceQueues cloudToDevice,
       QueryIndexes indexes,
+      QueryColumns columns,
+      int renderCacheMb,
       JobEngine jobs,
       DeviceAuthenticator deviceAuthenticator,
       BulkJobs bulkJobs) {
     this.jobs = jobs;
+    this.renderedTwins = new RenderedTwins(renderCacheMb * 1024L * 1024L);
+    this.columns = columns;
     this.deviceApi =
         new DeviceHttpApi(
             deviceAuthenticator, events, cloudToDevice, registry, java.time.Clock.systemUTC());
@@ -148,7 +158,8 @@ public final class ServiceApi {
             });
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
 
-    QueryApi queries = new QueryApi(vertx, twins, indexes, jobs);
+    QueryApi queries =
+        new QueryApi(vertx, twins, indexes, columns, jobs, queryResults, renderedTwins);
     router
         .post("/devices/query")
         .handler(
@@ -189,9 +200,7 @@ public final class ServiceApi {
                           if (page.continuation() != null) {
                             response.putHeader("x-ms-continuation", page.continuation());
                           }
-                          response
-                              .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
-                              .end(page.rows().toBuffer());
+                          response.putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(page.body());
                         });
               } catch (RuntimeException e) {
                 fail(ctx, e);

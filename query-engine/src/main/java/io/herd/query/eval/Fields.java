@@ -85,6 +85,22 @@ public final class Fields {
     return i == null ? null : Ticks.format(Ticks.of(i));
   }
 
+  /**
+   * Resolves a dotted path such as {@code tags.site}.
+   *
+   * @throws IllegalArgumentException when the path names nothing a twin has
+   */
+  public static Resolved resolve(String dotted) {
+    if (dotted == null || dotted.isBlank()) {
+      throw new IllegalArgumentException("expected a twin path such as tags.site");
+    }
+    try {
+      return resolve(java.util.Arrays.asList(dotted.strip().split("\\.", -1)));
+    } catch (UnknownFieldException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+  }
+
   /** Resolves {@code segments} or throws {@link UnknownFieldException}. */
   public static Resolved resolve(List<String> segments) {
     String first = segments.get(0);

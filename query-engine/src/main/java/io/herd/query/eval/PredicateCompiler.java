@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Compiles bound, optimized expressions into closures over a twin: paths become {@link Accessor}s
@@ -14,10 +15,36 @@ import java.util.Set;
  * tests. Nothing is parsed, rendered or resolved per row.
  */
 public final class PredicateCompiler {
-  private PredicateCompiler() {}
+  /** How a path is read: from the twin, through the accessor {@link Fields} resolves. */
+  private static final Function<Expr.Path, Evaluator> FROM_TWIN =
+      p -> Fields.resolve(p.segments()).accessor()::get;
 
   /** A condition (null means no condition). */
   public static TwinPredicate predicate(Expr e) {
+    return new PredicateCompiler(FROM_TWIN).condition(e);
+  }
+
+  /** Compiles any expression to a value-producing evaluator (null result = undefined). */
+  public static Evaluator evaluator(Expr e) {
+    return evaluator(e, FROM_TWIN);
+  }
+
+  /**
+   * Compiles an expression whose paths {@code paths} reads, rather than the twin: the column store
+   * evaluates an expression over one path once per distinct value of that path this way, with the
+   * same semantics as the row predicate.
+   */
+  public static Evaluator evaluator(Expr e, Function<Expr.Path, Evaluator> paths) {
+    return new PredicateCompiler(paths).value(e);
+  }
+
+  private final Function<Expr.Path, Evaluator> paths;
+
+  private PredicateCompiler(Function<Expr.Path, Evaluator> paths) {
+    this.paths = paths;
+  }
+
+  private TwinPredicate condition(Expr e) {
     if (e == null) {
       return TwinPredicate.ALL;
     }
@@ -27,7 +54,7 @@ public final class PredicateCompiler {
     }
     if (e instanceof Expr.Logical l) {
       TwinPredicate[] parts =
-          l.operands().stream().map(PredicateCompiler::predicate).toArray(TwinPredicate[]::new);
+          l.operands().stream().map(this::condition).toArray(TwinPredicate[]::new);
       if (l.and()) {
         return t -> {
           for (TwinPredicate p : parts) {
@@ -53,12 +80,12 @@ public final class PredicateCompiler {
         return special;
       }
     }
-    Evaluator ev = evaluator(e);
+    Evaluator ev = value(e);
     return t -> Boolean.TRUE.equals(ev.eval(t));
   }
 
   /** {@code path op constant} (either side) as a direct boolean test, or null if not that shape. */
-  private static TwinPredicate comparison(Expr.Binary b) {
+  private TwinPredicate comparison(Expr.Binary b) {
     BinaryOp op = b.op();
     Expr other;
     Object constant;
@@ -75,7 +102,7 @@ public final class PredicateCompiler {
     if (constant == null) {
       return t -> false; // comparing with undefined is never true
     }
-    Evaluator ev = evaluator(other);
+    Evaluator ev = value(other);
     BinaryOp o = op;
     if (constant instanceof String s) {
       if (o == BinaryOp.EQ) {
@@ -100,33 +127,30 @@ public final class PredicateCompiler {
     return t -> Values.compare(o, ev.eval(t), c) == Boolean.TRUE;
   }
 
-  /** Compiles any expression to a value-producing evaluator (null result = undefined). */
-  public static Evaluator evaluator(Expr e) {
+  private Evaluator value(Expr e) {
     if (e instanceof Expr.Literal l) {
       Object v = l.value();
       return t -> v;
     }
     if (e instanceof Expr.Path p) {
-      Accessor a = Fields.resolve(p.segments()).accessor();
-      return a::get;
+      return paths.apply(p);
     }
     if (e instanceof Expr.Unary u) {
-      Evaluator o = evaluator(u.operand());
+      Evaluator o = value(u.operand());
       return u.op() == Expr.UnaryOp.NOT
           ? t -> Values.not(o.eval(t))
           : t -> Values.negate(o.eval(t));
     }
     if (e instanceof Expr.Binary b) {
-      Evaluator l = evaluator(b.left());
-      Evaluator r = evaluator(b.right());
+      Evaluator l = value(b.left());
+      Evaluator r = value(b.right());
       BinaryOp op = b.op();
       return op.isComparison()
           ? t -> Values.compare(op, l.eval(t), r.eval(t))
           : t -> Values.arithmetic(op, l.eval(t), r.eval(t));
     }
     if (e instanceof Expr.Logical l) {
-      Evaluator[] parts =
-          l.operands().stream().map(PredicateCompiler::evaluator).toArray(Evaluator[]::new);
+      Evaluator[] parts = l.operands().stream().map(this::value).toArray(Evaluator[]::new);
       boolean and = l.and();
       return t -> {
         boolean all = true;
@@ -147,8 +171,7 @@ public final class PredicateCompiler {
       return in(in);
     }
     if (e instanceof Expr.Array a) {
-      Evaluator[] items =
-          a.items().stream().map(PredicateCompiler::evaluator).toArray(Evaluator[]::new);
+      Evaluator[] items = a.items().stream().map(this::value).toArray(Evaluator[]::new);
       return t -> {
         List<Object> out = new ArrayList<>(items.length);
         for (Evaluator i : items) {
@@ -162,8 +185,7 @@ public final class PredicateCompiler {
       if (Functions.isAggregate(c.name())) {
         throw new IllegalArgumentException("aggregates are evaluated by the executor: " + c);
       }
-      Evaluator[] args =
-          c.args().stream().map(PredicateCompiler::evaluator).toArray(Evaluator[]::new);
+      Evaluator[] args = c.args().stream().map(this::value).toArray(Evaluator[]::new);
       String name = c.name();
       return t -> {
         Object[] vs = new Object[args.length];
@@ -176,8 +198,8 @@ public final class PredicateCompiler {
     throw new IllegalStateException("unknown expression " + e);
   }
 
-  private static Evaluator in(Expr.In in) {
-    Evaluator operand = evaluator(in.operand());
+  private Evaluator in(Expr.In in) {
+    Evaluator operand = value(in.operand());
     boolean negated = in.negated();
     if (in.items().stream().allMatch(i -> i instanceof Expr.Literal)) {
       // Constant lists: strings and whole numbers go into hash sets (numbers as Double when
@@ -226,8 +248,7 @@ public final class PredicateCompiler {
         return hit != negated;
       };
     }
-    Evaluator[] items =
-        in.items().stream().map(PredicateCompiler::evaluator).toArray(Evaluator[]::new);
+    Evaluator[] items = in.items().stream().map(this::value).toArray(Evaluator[]::new);
     return t -> {
       Object[] vs = new Object[items.length];
       for (int i = 0; i < items.length; i++) {

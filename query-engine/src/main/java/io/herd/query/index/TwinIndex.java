@@ -5,7 +5,6 @@ import io.herd.core.twin.TwinKey;
 import io.herd.query.eval.Accessor;
 import io.herd.query.eval.Fields;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -59,8 +58,8 @@ public final class TwinIndex {
       throw new IllegalArgumentException("an index needs a twin path such as tags.site");
     }
     try {
-      return Fields.resolve(Arrays.asList(path.strip().split("\\.", -1)));
-    } catch (Fields.UnknownFieldException e) {
+      return Fields.resolve(path);
+    } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("cannot index '" + path + "': " + e.getMessage(), e);
     }
   }

@@ -523,10 +523,12 @@ public final class ShardedTwinStore implements TwinStore {
                 index(key);
               }
             });
+        // Subscribers first: what they derive from a change (query indexes and columns) is then
+        // current before its writer is acknowledged, so a query issued after the ack reads it.
+        batch.events.forEach(ShardedTwinStore.this::publish);
         for (int i = 0; i < applied.size(); i++) {
           applied.get(i).complete(results.get(i));
         }
-        batch.events.forEach(ShardedTwinStore.this::publish);
       }
       committing = false;
       drain();

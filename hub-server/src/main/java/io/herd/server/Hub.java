@@ -1,5 +1,7 @@
 package io.herd.server;
 
+import io.herd.adapter.amqp.AmqpAdapter;
+import io.herd.adapter.amqp.AmqpConfig;
 import io.herd.adapter.common.AdapterServices;
 import io.herd.adapter.common.DeviceAuthenticator;
 import io.herd.adapter.common.DeviceSessions;
@@ -109,6 +111,8 @@ public final class Hub implements AutoCloseable {
   private int mqttPort;
   private int mqttPlainPort = -1;
   private MqttAdapter mqtt;
+  private int amqpPort;
+  private AmqpAdapter amqp;
   private DeviceSessions sessions;
   private LiveEventStream events;
   private CloudToDeviceQueues cloudToDevice;
@@ -248,10 +252,11 @@ public final class Hub implements AutoCloseable {
     mqttPort = freePortIfZero(config.mqttPort());
     List<NetServerOptions> mqttListeners = new ArrayList<>();
     mqttListeners.add(
-        ServerTls.apply(mqttServerOptions(mqttPort), tls, /* requestClientCertificates= */ true));
+        ServerTls.apply(
+            deviceListenerOptions(mqttPort), tls, /* requestClientCertificates= */ true));
     if (limits.mqttPlainPort() >= 0) {
       mqttPlainPort = freePortIfZero(limits.mqttPlainPort());
-      mqttListeners.add(mqttServerOptions(mqttPlainPort));
+      mqttListeners.add(deviceListenerOptions(mqttPlainPort));
     }
     mqtt =
         Future.await(
@@ -262,6 +267,30 @@ public final class Hub implements AutoCloseable {
         mqttPlainPort < 0 ? "off" : mqttPlainPort,
         "port",
         MqttAdapter.WEBSOCKET_PATH);
+
+    AmqpConfig amqpConfig =
+        AmqpConfig.defaults()
+            .withDeviceLimits(
+                limits.mqttMaxMessageBytes(), limits.mqttMaxInflight(), limits.deviceMessageRate());
+    amqpPort = freePortIfZero(config.amqpPort());
+    amqp =
+        Future.await(
+            AmqpAdapter.start(
+                vertx,
+                amqpConfig,
+                adapterServices,
+                authenticator,
+                List.of(
+                    ServerTls.apply(
+                        deviceListenerOptions(amqpPort),
+                        tls,
+                        /* requestClientCertificates= */ true)),
+                EVENT_LOOPS));
+    LOG.info(
+        "AMQP listening [tls-port: {}, websocket: https port {} ({})]",
+        amqpPort,
+        MqttAdapter.WEBSOCKET_PATH,
+        AmqpAdapter.WEBSOCKET_SUBPROTOCOL);
 
     ServiceApi api =
         new ServiceApi(
@@ -286,7 +315,8 @@ public final class Hub implements AutoCloseable {
             .setIdleTimeoutUnit(TimeUnit.SECONDS)
             .setCompressionSupported(false)
             .setTcpNoDelay(true)
-            .setWebSocketSubProtocols(List.of(MqttAdapter.WEBSOCKET_SUBPROTOCOL))
+            .setWebSocketSubProtocols(
+                List.of(MqttAdapter.WEBSOCKET_SUBPROTOCOL, AmqpAdapter.WEBSOCKET_SUBPROTOCOL))
             .setMaxWebSocketFrameSize(MqttAdapter.maxWebSocketBytes(mqttConfig))
             .setMaxWebSocketMessageSize(MqttAdapter.maxWebSocketBytes(mqttConfig));
     ServerTls.apply(httpOptions, tls, /* requestClientCertificates= */ true);
@@ -298,18 +328,14 @@ public final class Hub implements AutoCloseable {
                     new HttpsVerticle(
                         httpOptions,
                         v -> api.router(v, ready::get, scrape),
-                        mqtt.webSocketHandler()),
+                        mqtt.webSocketHandler(),
+                        amqp.webSocketHandler()),
                 new DeploymentOptions().setInstances(instances)));
 
     HubInfoFile.write(
         config.dataDir().resolve("hub.json"),
         HubInfoFile.content(
-            config.hostName(),
-            httpsPort,
-            mqttPort,
-            config.amqpPort(),
-            tls.caCertificate(),
-            policies));
+            config.hostName(), httpsPort, mqttPort, amqpPort, tls.caCertificate(), policies));
     ready.set(true);
     LOG.info(
         "herd ready [host-name: {}, https: {}, data-dir: {}, devices: {}, startup-ms: {}]",
@@ -356,7 +382,8 @@ public final class Hub implements AutoCloseable {
     return queues;
   }
 
-  private NetServerOptions mqttServerOptions(int port) {
+  /** Options of a device listener (MQTT or AMQP) on {@code port}. */
+  private NetServerOptions deviceListenerOptions(int port) {
     return new NetServerOptions()
         .setHost(config.bindHost())
         .setPort(port)
@@ -407,6 +434,11 @@ public final class Hub implements AutoCloseable {
   /** The MQTT-over-TLS port. */
   public int mqttPort() {
     return mqttPort;
+  }
+
+  /** The AMQP-over-TLS port. */
+  public int amqpPort() {
+    return amqpPort;
   }
 
   /** The plain MQTT port, -1 when there is none. */
@@ -480,6 +512,9 @@ public final class Hub implements AutoCloseable {
       }
       if (mqtt != null) {
         Future.await(mqtt.close());
+      }
+      if (amqp != null) {
+        Future.await(amqp.close());
       }
       if (jobs != null) {
         Future.await(jobs.close());

@@ -32,7 +32,9 @@ class AzureServiceSdkCompatIT {
                 "localhost",
                 443,
                 0,
-                0,
+                // The service SDK's AMQP client (Client.send, feedback) dials amqps://HostName, so
+                // port 5671.
+                5671,
                 TestPostgres.freshDatabaseUrl(),
                 null,
                 null,
@@ -137,6 +139,24 @@ class AzureServiceSdkCompatIT {
     org.awaitility.Awaitility.await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> hub.cloudToDevice().pending(mqttId) + hub.cloudToDevice().pending(wsId) == 0);
+  }
+
+  @Test
+  void deviceSdkWorksOverAmqp() throws Exception {
+    NodeSdk.assumeAvailable();
+    NodeSdk sdk = NodeSdk.installed();
+    String id = "amqp-compat-" + Long.toHexString(System.nanoTime());
+    String cs = deviceConnectionString(id) + ";GatewayHostName=localhost:" + hub.amqpPort();
+    NodeSdk.Result r =
+        sdk.run(
+            sdk.script("device-amqp-compat.js"),
+            Map.of(
+                "HERD_DEVICE_CS_AMQP", cs,
+                "HERD_SERVICE_TOKEN", serviceToken(),
+                "HERD_CA_FILE", hub.caFile().toString(),
+                "NODE_EXTRA_CA_CERTS", hub.caFile().toString()),
+            Duration.ofMinutes(3));
+    assertAllPassed(r);
   }
 
   @Test

@@ -8,15 +8,12 @@ import io.herd.adapter.common.DeviceLink;
 import io.herd.adapter.common.DeviceMessage;
 import io.herd.adapter.common.MethodResult;
 import io.herd.adapter.common.PropertyBag;
+import io.herd.adapter.common.TwinRequests;
 import io.herd.adapter.mqtt.MqttConfig;
 import io.herd.adapter.mqtt.internal.MqttTopics.Subscription;
 import io.herd.core.ErrorCode;
 import io.herd.core.HubException;
 import io.herd.core.Ids;
-import io.herd.core.JsonFields;
-import io.herd.core.Timestamps;
-import io.herd.core.twin.Twin;
-import io.herd.core.twin.TwinJson;
 import io.herd.twin.TwinChange;
 import io.herd.twin.TwinStore;
 import io.netty.buffer.ByteBufUtil;
@@ -48,7 +45,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -58,7 +54,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -471,22 +466,8 @@ final class MqttDeviceSession implements DeviceLink {
       system.put("iothub-message-type", "Will");
       app.put("iothub-MessageType", "Will");
     }
-    system.put("iothub-connection-device-id", identity.deviceId());
-    if (identity.moduleId() != null) {
-      system.put("iothub-connection-module-id", identity.moduleId());
-    }
-    system.put("iothub-connection-auth-method", identity.authMethod());
-    system.put("iothub-enqueuedtime", Timestamps.format(now));
-    system.put("iothub-message-source", "Telemetry");
     DeviceMessage m =
-        new DeviceMessage(
-            identity.deviceId(),
-            identity.moduleId(),
-            system,
-            app,
-            payload,
-            now,
-            transport.protocol());
+        DeviceMessage.telemetry(identity, system, app, payload, now, transport.protocol());
     takeRateToken();
     begin();
     services
@@ -534,26 +515,19 @@ final class MqttDeviceSession implements DeviceLink {
   }
 
   private void twinGet(String rid) {
-    Twin t = services.twins().find(identity.key()).orElse(null);
-    if (t == null) {
-      twinError(rid, new HubException(ErrorCode.DEVICE_NOT_FOUND, "No twin for " + identity));
-      return;
-    }
-    twinReply(200, rid, null, TwinJson.deviceView(t).toBuffer());
-  }
-
-  private void reportedPatch(String rid, byte[] payload) {
-    JsonObject patch;
+    Buffer view;
     try {
-      patch = JsonFields.parseObject(Buffer.buffer(payload));
+      view = TwinRequests.deviceView(services.twins(), identity);
     } catch (HubException e) {
       twinError(rid, e);
       return;
     }
+    twinReply(200, rid, null, view);
+  }
+
+  private void reportedPatch(String rid, byte[] payload) {
     begin();
-    services
-        .twins()
-        .patchReported(identity.key(), patch)
+    TwinRequests.patchReported(services.twins(), identity, Buffer.buffer(payload))
         .onComplete(
             ar ->
                 onContext(
@@ -572,14 +546,7 @@ final class MqttDeviceSession implements DeviceLink {
     if (code.httpStatus() >= 500) {
       LOG.warn("twin request failed [device: {}, rid: {}]", identity, rid, e);
     }
-    // The Node SDK treats a response as failed only when its body has an errorCode (wire §2.5).
-    JsonObject body =
-        new JsonObject()
-            .put("errorCode", code.code())
-            .put("trackingId", UUID.randomUUID().toString().replace("-", ""))
-            .put("message", e.getMessage())
-            .put("timestampUtc", Timestamps.format(services.clock().instant()));
-    twinReply(code.httpStatus(), rid, null, body.toBuffer());
+    twinReply(code.httpStatus(), rid, null, TwinRequests.errorBody(e, services.clock().instant()));
   }
 
   private void twinReply(int status, String rid, Long version, Buffer body) {

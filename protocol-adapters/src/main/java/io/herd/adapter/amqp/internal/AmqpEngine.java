@@ -1,0 +1,586 @@
+package io.herd.adapter.amqp.internal;
+
+import io.herd.adapter.amqp.AmqpConfig;
+import io.netty.buffer.ByteBuf;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.qpid.proton.Proton;
+import org.apache.qpid.proton.amqp.Symbol;
+import org.apache.qpid.proton.amqp.UnsignedLong;
+import org.apache.qpid.proton.amqp.transport.AmqpError;
+import org.apache.qpid.proton.amqp.transport.Close;
+import org.apache.qpid.proton.amqp.transport.ErrorCondition;
+import org.apache.qpid.proton.codec.AMQPDefinedTypes;
+import org.apache.qpid.proton.codec.DecoderImpl;
+import org.apache.qpid.proton.codec.EncoderImpl;
+import org.apache.qpid.proton.engine.Collector;
+import org.apache.qpid.proton.engine.Connection;
+import org.apache.qpid.proton.engine.Delivery;
+import org.apache.qpid.proton.engine.EndpointState;
+import org.apache.qpid.proton.engine.Event;
+import org.apache.qpid.proton.engine.Link;
+import org.apache.qpid.proton.engine.Receiver;
+import org.apache.qpid.proton.engine.Sasl;
+import org.apache.qpid.proton.engine.SaslListener;
+import org.apache.qpid.proton.engine.Sender;
+import org.apache.qpid.proton.engine.Session;
+import org.apache.qpid.proton.engine.Transport;
+import org.apache.qpid.proton.engine.TransportException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives proton-j's AMQP 1.0 engine over one {@link AmqpTransport}: feeds it the bytes read, turns
+ * its events into calls on a {@link Handler} and on the {@link LinkHandler}s of links, and writes
+ * what it produces. Also the SASL server layer, which a client may skip (the Node SDK sends the
+ * plain AMQP header, wire §3.1), and the idle-timeout heartbeats. Owned by one context: every
+ * method runs on it.
+ *
+ * <p>Reading pauses while the transport's write queue is full, so a client that does not read
+ * cannot make the hub buffer without bound; everything the hub sends on its own is bounded by link
+ * credit.
+ */
+final class AmqpEngine implements SaslListener {
+  private static final Logger LOG = LoggerFactory.getLogger(AmqpEngine.class);
+
+  /** What the connection's semantics provide. */
+  interface Handler {
+    /**
+     * A SASL init frame: authenticate {@code mechanism} with {@code response}.
+     *
+     * @param hostname the host the client named in the init frame, may be null
+     * @return whether the client is authenticated
+     */
+    boolean onSaslInit(String mechanism, byte[] response, String hostname);
+
+    /** The peer's Open arrived; the engine has answered it. */
+    void onOpen(String hostname);
+
+    /** The peer attached {@code link}; open it with {@link #accept} or refuse it. */
+    void onLinkAttach(Link link);
+
+    /** The connection is gone; called once. */
+    void onClosed();
+  }
+
+  private final Vertx vertx;
+  private final Context context;
+  private final AmqpTransport transport;
+  private final AmqpConfig config;
+  private final Transport proton;
+  private final Connection connection;
+  private final Collector collector;
+  private final Sasl sasl;
+  private Handler handler;
+
+  private boolean closed;
+  private boolean closing;
+  private boolean flushScheduled;
+  private boolean pausedForWrite;
+  private long tickTimer = -1;
+  private long nextTag;
+  private int sessions;
+
+  AmqpEngine(Vertx vertx, Context context, AmqpTransport transport, AmqpConfig config) {
+    this.vertx = vertx;
+    this.context = context;
+    this.transport = transport;
+    this.config = config;
+    this.proton = Proton.transport();
+    proton.setMaxFrameSize(config.maxFrameSize());
+    proton.setOutboundFrameSizeLimit(config.maxFrameSize());
+    proton.setIdleTimeout((int) TimeUnit.SECONDS.toMillis(config.idleTimeoutSeconds()));
+    proton.setEmitFlowEventOnSend(false);
+    this.sasl = proton.sasl();
+    sasl.server();
+    // [wire §3.1] The Node SDK sends no SASL layer at all; other clients use one.
+    sasl.allowSkip(true);
+    sasl.setMechanisms("EXTERNAL", "PLAIN", "ANONYMOUS");
+    sasl.setListener(this);
+    this.connection = Proton.connection();
+    connection.setContainer("herd");
+    this.collector = Proton.collector();
+    proton.bind(connection);
+    connection.collect(collector);
+  }
+
+  void start(Handler handler) {
+    this.handler = handler;
+  }
+
+  AmqpTransport transport() {
+    return transport;
+  }
+
+  Context context() {
+    return context;
+  }
+
+  boolean isClosed() {
+    return closed;
+  }
+
+  // ---- input
+
+  /** Feeds bytes read from the transport to the engine, handles the events, writes the output. */
+  void received(Buffer data) {
+    if (closed || closing) {
+      return;
+    }
+    ByteBuf in = ((BufferInternal) data).getByteBuf();
+    try {
+      while (in.isReadable()) {
+        int capacity = proton.capacity();
+        if (capacity <= 0) {
+          // The engine reads no more: it failed, or the peer's close was processed.
+          break;
+        }
+        ByteBuffer tail = proton.tail();
+        int n = Math.min(tail.remaining(), in.readableBytes());
+        tail.limit(tail.position() + n);
+        in.readBytes(tail);
+        proton.process();
+      }
+    } catch (TransportException e) {
+      LOG.debug(
+          "AMQP input rejected [remote: {}, error: {}]", transport.remoteAddress(), e.toString());
+    }
+    processEvents();
+    flush();
+  }
+
+  private void processEvents() {
+    Event e;
+    while ((e = collector.peek()) != null) {
+      try {
+        dispatch(e);
+      } catch (RuntimeException ex) {
+        LOG.warn(
+            "closing AMQP connection after an internal error [remote: {}, event: {}]",
+            transport.remoteAddress(),
+            e.getType(),
+            ex);
+        closeWith(AmqpError.INTERNAL_ERROR, "internal error");
+        collector.pop();
+        return;
+      }
+      collector.pop();
+    }
+  }
+
+  private void dispatch(Event e) {
+    switch (e.getType()) {
+      case CONNECTION_REMOTE_OPEN -> {
+        if (connection.getLocalState() == EndpointState.UNINITIALIZED) {
+          connection.open();
+          handler.onOpen(connection.getRemoteHostname());
+          tick();
+        }
+      }
+      case CONNECTION_REMOTE_CLOSE -> {
+        if (connection.getLocalState() != EndpointState.CLOSED) {
+          connection.close();
+        }
+        closing = true;
+      }
+      case SESSION_REMOTE_OPEN -> onSessionOpen(e.getSession());
+      case SESSION_REMOTE_CLOSE -> onSessionClose(e.getSession());
+      case LINK_REMOTE_OPEN -> {
+        Link link = e.getLink();
+        if (link.getLocalState() == EndpointState.UNINITIALIZED) {
+          handler.onLinkAttach(link);
+        }
+      }
+      case LINK_REMOTE_DETACH, LINK_REMOTE_CLOSE -> onLinkGone(e.getLink(), true);
+      case LINK_FLOW -> {
+        Link link = e.getLink();
+        if (link instanceof Sender && link.getContext() instanceof LinkHandler h) {
+          h.onCredit();
+        }
+      }
+      case DELIVERY -> onDelivery(e.getDelivery());
+      case TRANSPORT_ERROR -> onTransportError();
+      case TRANSPORT_CLOSED -> closing = true;
+      default -> {
+        // The other events need nothing from the hub.
+      }
+    }
+  }
+
+  private void onSessionOpen(Session session) {
+    if (session.getLocalState() != EndpointState.UNINITIALIZED) {
+      return;
+    }
+    if (sessions >= config.maxSessions()) {
+      session.open();
+      session.setCondition(
+          new ErrorCondition(
+              AmqpError.RESOURCE_LIMIT_EXCEEDED,
+              "at most " + config.maxSessions() + " sessions per connection"));
+      session.close();
+      return;
+    }
+    sessions++;
+    // Bounds what the peer may send on the session before the hub has read it.
+    session.setIncomingCapacity(config.sessionWindowBytes());
+    session.open();
+  }
+
+  private void onSessionClose(Session session) {
+    for (Link link : links()) {
+      if (link.getSession() == session) {
+        onLinkGone(link, false);
+      }
+    }
+    if (session.getLocalState() != EndpointState.CLOSED) {
+      session.close();
+      sessions--;
+    }
+  }
+
+  /** The peer detached {@code link} (or its session ended): close our end and tell its handler. */
+  private void onLinkGone(Link link, boolean answer) {
+    Object context = link.getContext();
+    link.setContext(null);
+    if (answer && link.getLocalState() != EndpointState.CLOSED) {
+      link.close();
+    }
+    if (context instanceof LinkHandler h) {
+      h.onClosed(link.getRemoteCondition());
+    }
+  }
+
+  private void onDelivery(Delivery d) {
+    Link link = d.getLink();
+    if (!(link.getContext() instanceof LinkHandler h)) {
+      // A refused or closed link.
+      if (link instanceof Receiver r && !d.isPartial()) {
+        r.advance();
+        d.settle();
+      }
+      return;
+    }
+    if (link instanceof Receiver r) {
+      if (d.isAborted()) {
+        r.advance();
+        d.settle();
+        return;
+      }
+      if (d.isPartial()) {
+        if (d.pending() > config.maxMessageBytes() + AmqpConfig.PROPERTIES_ALLOWANCE) {
+          detach(
+              link,
+              new ErrorCondition(
+                  Symbol.valueOf("amqp:link:message-size-exceeded"),
+                  "a message may have at most "
+                      + config.maxMessageBytes()
+                      + " bytes of body (link max-message-size "
+                      + maxMessageSize()
+                      + ")"));
+        }
+        return;
+      }
+      if (!d.isReadable()) {
+        return;
+      }
+      int size = d.pending();
+      byte[] bytes = new byte[size];
+      r.recv(bytes, 0, size);
+      r.advance();
+      h.onMessage(d, bytes);
+    } else if (d.isUpdated()) {
+      d.clear();
+      h.onUpdate(d);
+    }
+  }
+
+  private void onTransportError() {
+    ErrorCondition c = proton.getCondition();
+    LOG.info(
+        "closing AMQP connection [remote: {}, reason: {}]",
+        transport.remoteAddress(),
+        c == null ? "transport error" : c.getCondition() + " " + c.getDescription());
+    // proton-j stops writing after an input error; IoT Hub's clients still want to hear why, so
+    // the Close goes out by hand when the connection had been opened.
+    flush();
+    if (c != null && connection.getLocalState() == EndpointState.ACTIVE) {
+      transport.write(Buffer.buffer(closeFrame(c)));
+    }
+    closing = true;
+  }
+
+  /** An AMQP frame (channel 0) holding a Close performative with {@code condition}. */
+  static byte[] closeFrame(ErrorCondition condition) {
+    DecoderImpl decoder = new DecoderImpl();
+    EncoderImpl encoder = new EncoderImpl(decoder);
+    AMQPDefinedTypes.registerAllTypes(decoder, encoder);
+    Close close = new Close();
+    close.setError(condition);
+    ByteBuffer buf = ByteBuffer.allocate(1024 + description(condition).length() * 4);
+    buf.position(8);
+    encoder.setByteBuffer(buf);
+    encoder.writeObject(close);
+    int size = buf.position();
+    buf.putInt(0, size);
+    buf.put(4, (byte) 2); // data offset in 4-byte words
+    buf.put(5, (byte) 0); // AMQP frame
+    buf.putShort(6, (short) 0); // channel
+    byte[] out = new byte[size];
+    buf.get(0, out);
+    return out;
+  }
+
+  private static String description(ErrorCondition c) {
+    return c.getDescription() == null ? "" : c.getDescription();
+  }
+
+  // ---- SASL (SaslListener)
+
+  @Override
+  public void onSaslInit(Sasl s, Transport t) {
+    String[] mechanisms = s.getRemoteMechanisms();
+    String mechanism = mechanisms.length == 0 ? "" : mechanisms[0];
+    int pending = Math.max(0, s.pending());
+    byte[] response = new byte[pending];
+    if (pending > 0) {
+      s.recv(response, 0, pending);
+    }
+    boolean ok;
+    try {
+      ok = handler.onSaslInit(mechanism, response, s.getHostname());
+    } catch (RuntimeException e) {
+      LOG.warn("SASL authentication failed [remote: {}]", transport.remoteAddress(), e);
+      ok = false;
+    }
+    s.done(ok ? Sasl.SaslOutcome.PN_SASL_OK : Sasl.SaslOutcome.PN_SASL_AUTH);
+    if (!ok) {
+      // The outcome goes out with the next flush; the client closes, or the hub does soon after.
+      closing = true;
+    }
+  }
+
+  @Override
+  public void onSaslResponse(Sasl s, Transport t) {
+    // The hub's mechanisms take a single step; no challenges are sent.
+  }
+
+  @Override
+  public void onSaslMechanisms(Sasl s, Transport t) {}
+
+  @Override
+  public void onSaslChallenge(Sasl s, Transport t) {}
+
+  @Override
+  public void onSaslOutcome(Sasl s, Transport t) {}
+
+  // ---- links
+
+  /** Opens a link the peer attached, echoing its terminus and settlement modes (wire §3.7). */
+  void accept(Link link, LinkHandler h) {
+    link.setSource(link.getRemoteSource());
+    link.setTarget(link.getRemoteTarget());
+    link.setSenderSettleMode(link.getRemoteSenderSettleMode());
+    link.setReceiverSettleMode(link.getRemoteReceiverSettleMode());
+    if (link instanceof Receiver) {
+      link.setMaxMessageSize(maxMessageSize());
+    }
+    link.setContext(h);
+    link.open();
+    scheduleFlush();
+  }
+
+  private UnsignedLong maxMessageSize() {
+    return UnsignedLong.valueOf(config.maxMessageBytes() + AmqpConfig.PROPERTIES_ALLOWANCE);
+  }
+
+  /**
+   * Refuses a link the peer attached: the answering attach has no terminus on the hub's side, and
+   * the detach that follows says why (AMQP 1.0 §2.6.3).
+   */
+  void refuse(Link link, ErrorCondition condition) {
+    if (link instanceof Sender) {
+      link.setSource(null);
+      link.setTarget(link.getRemoteTarget());
+    } else {
+      link.setSource(link.getRemoteSource());
+      link.setTarget(null);
+    }
+    link.open();
+    link.setCondition(condition);
+    link.close();
+    scheduleFlush();
+  }
+
+  /** Detaches an open link with an error; its handler hears {@link LinkHandler#onClosed}. */
+  void detach(Link link, ErrorCondition condition) {
+    if (link.getLocalState() == EndpointState.CLOSED) {
+      return;
+    }
+    Object context = link.getContext();
+    link.setContext(null);
+    link.setCondition(condition);
+    link.close();
+    if (context instanceof LinkHandler h) {
+      h.onClosed(null);
+    }
+    scheduleFlush();
+  }
+
+  /** Sends an encoded message on {@code sender}; the caller checked its credit. */
+  Delivery send(Sender sender, byte[] encoded, int length, boolean settled, Object context) {
+    long tag = nextTag++;
+    byte[] tagBytes = new byte[8];
+    for (int i = 7; i >= 0; i--) {
+      tagBytes[i] = (byte) tag;
+      tag >>>= 8;
+    }
+    Delivery d = sender.delivery(tagBytes);
+    d.setContext(context);
+    sender.send(encoded, 0, length);
+    sender.advance();
+    if (settled) {
+      d.settle();
+    }
+    scheduleFlush();
+    return d;
+  }
+
+  private List<Link> links() {
+    List<Link> out = new ArrayList<>();
+    Link l = connection.linkHead(EnumSet.allOf(EndpointState.class), null);
+    while (l != null) {
+      out.add(l);
+      l = l.next(EnumSet.allOf(EndpointState.class), null);
+    }
+    return out;
+  }
+
+  // ---- output
+
+  /** Writes what the engine produced before this turn of the event loop ends. */
+  void scheduleFlush() {
+    if (flushScheduled || closed) {
+      return;
+    }
+    flushScheduled = true;
+    context.runOnContext(
+        v -> {
+          flushScheduled = false;
+          flush();
+        });
+  }
+
+  void flush() {
+    if (closed) {
+      return;
+    }
+    while (true) {
+      int pending = proton.pending();
+      if (pending <= 0) {
+        break;
+      }
+      ByteBuffer head = proton.head();
+      byte[] out = new byte[pending];
+      head.get(out);
+      proton.pop(pending);
+      transport.write(Buffer.buffer(out));
+    }
+    if (closing || proton.isClosed()) {
+      closeTransport();
+      return;
+    }
+    if (!pausedForWrite && transport.writeQueueFull()) {
+      pausedForWrite = true;
+      transport.pause();
+      transport.drainHandler(
+          v -> {
+            pausedForWrite = false;
+            if (!closed) {
+              transport.resume();
+            }
+          });
+    }
+  }
+
+  /** Closes the connection with an error condition, then the transport. */
+  void closeWith(Symbol condition, String description) {
+    if (closed) {
+      return;
+    }
+    if (connection.getLocalState() == EndpointState.ACTIVE) {
+      connection.setCondition(new ErrorCondition(condition, description));
+      connection.close();
+    }
+    closing = true;
+    flush();
+  }
+
+  /** Drops the transport at once, e.g. when no Open came in time. */
+  void abort() {
+    closing = true;
+    closeTransport();
+  }
+
+  private void closeTransport() {
+    if (closed) {
+      return;
+    }
+    transport.close();
+    onTransportClosed();
+  }
+
+  /** The transport closed (by either side): ends the connection once. */
+  void onTransportClosed() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (tickTimer >= 0) {
+      vertx.cancelTimer(tickTimer);
+      tickTimer = -1;
+    }
+    for (Link link : links()) {
+      Object context = link.getContext();
+      link.setContext(null);
+      if (context instanceof LinkHandler h) {
+        h.onClosed(null);
+      }
+    }
+    if (handler != null) {
+      handler.onClosed();
+    }
+  }
+
+  // ---- idle timeout
+
+  /** Lets the engine send heartbeats and notice a silent peer (AMQP 1.0 §2.4.5). */
+  private void tick() {
+    tickTimer = -1;
+    if (closed) {
+      return;
+    }
+    long now = TimeUnit.NANOSECONDS.toMillis(System.nanoTime());
+    long deadline = proton.tick(now);
+    flush();
+    if (closed) {
+      return;
+    }
+    if (proton.isClosed()) {
+      LOG.info(
+          "closing AMQP connection [remote: {}, reason: nothing received within the idle timeout]",
+          transport.remoteAddress());
+      closeTransport();
+      return;
+    }
+    if (deadline != 0) {
+      tickTimer = vertx.setTimer(Math.max(1, deadline - now), t -> tick());
+    }
+  }
+}

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.herd.adapter.common.LiveEventStream;
 import io.herd.registry.ConnectionState;
+import io.vertx.core.Future;
 import io.vertx.proton.ProtonSender;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -287,6 +288,305 @@ class AmqpEndpointIT {
       assertThat(((Rejected) outcome).getError().getCondition().toString())
           .isEqualTo("amqp:link:message-size-exceeded");
       assertThat(c.send(s, telemetry("small", "{}"))).isInstanceOf(Accepted.class);
+    }
+  }
+
+  // ---- cloud-to-device
+
+  /** Feedback is removed when read; records of every device collect here. */
+  private static final Map<String, List<io.herd.server.c2d.Feedback>> feedback =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static List<io.herd.server.c2d.Feedback> feedbackOf(String deviceId) throws Exception {
+    for (var f : AmqpTestClient.await(hub.hub.cloudToDevice().takeFeedback(1000))) {
+      feedback.computeIfAbsent(f.deviceId(), k -> new CopyOnWriteArrayList<>()).add(f);
+    }
+    return feedback.getOrDefault(deviceId, List.of());
+  }
+
+  private static void enqueue(String deviceId, String messageId) throws Exception {
+    AmqpTestClient.await(
+        hub.hub
+            .cloudToDevice()
+            .enqueue(
+                deviceId,
+                new io.herd.server.c2d.OutgoingMessage(
+                    messageId,
+                    "corr-" + messageId,
+                    io.herd.server.c2d.AckMode.FULL,
+                    null,
+                    "text/plain",
+                    null,
+                    Map.of("color", "blue"),
+                    ("body of " + messageId).getBytes(StandardCharsets.UTF_8))));
+  }
+
+  @Test
+  void cloudToDeviceOutcomesCompleteRejectOrAbandonTheMessage() throws Exception {
+    String key = hub.deviceKey("a-c2d");
+    enqueue("a-c2d", "keep");
+    enqueue("a-c2d", "refuse");
+    enqueue("a-c2d", "again");
+    List<Message> received = new CopyOnWriteArrayList<>();
+    try (AmqpTestClient c = AmqpTestClient.anonymous(hub.hub)) {
+      c.putToken("localhost%2Fdevices%2Fa-c2d", AmqpTestClient.deviceToken("a-c2d", key));
+      c.receiver(
+          "/devices/a-c2d/messages/devicebound",
+          null,
+          false,
+          null,
+          (d, m) -> {
+            received.add(m);
+            String id = String.valueOf(m.getMessageId());
+            if (id.equals("keep")) {
+              io.vertx.proton.ProtonHelper.accepted(d, true);
+            } else if (id.equals("refuse")) {
+              io.vertx.proton.ProtonHelper.rejected(d, true);
+            } else if (received.stream().filter(r -> r.getMessageId().equals("again")).count()
+                == 1) {
+              io.vertx.proton.ProtonHelper.released(d, true);
+            } else {
+              io.vertx.proton.ProtonHelper.accepted(d, true);
+            }
+          });
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> hub.hub.cloudToDevice().pending("a-c2d") == 0);
+    }
+    assertThat(received)
+        .extracting(m -> String.valueOf(m.getMessageId()))
+        .containsExactly("keep", "refuse", "again", "again");
+    Message first = received.get(0);
+    assertThat(first.getCorrelationId()).isEqualTo("corr-keep");
+    assertThat(first.getAddress()).isEqualTo("/devices/a-c2d/messages/devicebound");
+    assertThat(first.getContentType()).isEqualTo("text/plain");
+    assertThat(first.getProperties().getAbsoluteExpiryTime()).isAfter(new java.util.Date());
+    assertThat(first.getApplicationProperties().getValue())
+        .containsEntry("color", "blue")
+        .containsEntry("iothub-ack", "full");
+    assertThat(first.getBody()).isInstanceOf(Data.class);
+    assertThat(new String(((Data) first.getBody()).getValue().getArray(), StandardCharsets.UTF_8))
+        .isEqualTo("body of keep");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(feedbackOf("a-c2d"))
+                    .extracting(f -> f.originalMessageId() + ":" + f.statusCode().wire())
+                    .containsExactlyInAnyOrder("keep:Success", "refuse:Rejected", "again:Success"));
+  }
+
+  @Test
+  void aMessageLeftUnsettledWhenTheLinkGoesIsDeliveredAgainOnTheNextLink() throws Exception {
+    String key = hub.deviceKey("a-c2d-again");
+    enqueue("a-c2d-again", "m1");
+    List<Message> first = new CopyOnWriteArrayList<>();
+    try (AmqpTestClient c = AmqpTestClient.anonymous(hub.hub)) {
+      c.putToken(
+          "localhost%2Fdevices%2Fa-c2d-again", AmqpTestClient.deviceToken("a-c2d-again", key));
+      c.receiver(
+          "/devices/a-c2d-again/messages/devicebound", null, false, null, (d, m) -> first.add(m));
+      await().atMost(Duration.ofSeconds(10)).until(() -> first.size() == 1);
+    }
+    List<Message> second = new CopyOnWriteArrayList<>();
+    try (AmqpTestClient c = AmqpTestClient.anonymous(hub.hub)) {
+      c.putToken(
+          "localhost%2Fdevices%2Fa-c2d-again", AmqpTestClient.deviceToken("a-c2d-again", key));
+      c.receiver(
+          "/devices/a-c2d-again/messages/devicebound",
+          null,
+          false,
+          null,
+          (d, m) -> {
+            second.add(m);
+            io.vertx.proton.ProtonHelper.accepted(d, true);
+          });
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> hub.hub.cloudToDevice().pending("a-c2d-again") == 0);
+    }
+    assertThat(second).extracting(m -> String.valueOf(m.getMessageId())).containsExactly("m1");
+  }
+
+  // ---- twins
+
+  private static final Map<Symbol, Object> TWIN_CHANNEL =
+      Map.of(
+          Symbol.valueOf("com.microsoft:channel-correlation-id"),
+          "twin:test-channel",
+          Symbol.valueOf("com.microsoft:api-version"),
+          "2021-04-12");
+
+  private static Message twinRequest(
+      String operation, String resource, String correlationId, String body) {
+    Message m = Message.Factory.create();
+    Properties p = new Properties();
+    p.setCorrelationId(correlationId);
+    m.setProperties(p);
+    Map<Symbol, Object> annotations = new java.util.HashMap<>();
+    annotations.put(Symbol.valueOf("operation"), operation);
+    if (resource != null) {
+      annotations.put(Symbol.valueOf("resource"), resource);
+    }
+    m.setMessageAnnotations(
+        new org.apache.qpid.proton.amqp.messaging.MessageAnnotations(annotations));
+    m.setBody(new Data(new Binary(body.getBytes(StandardCharsets.UTF_8))));
+    return m;
+  }
+
+  private static Object annotation(Message m, String name) {
+    return m.getMessageAnnotations().getValue().get(Symbol.valueOf(name));
+  }
+
+  private static String bodyText(Message m) {
+    Binary b = ((Data) m.getBody()).getValue();
+    return new String(b.getArray(), b.getArrayOffset(), b.getLength(), StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void twinGetReportedPatchAndDesiredNotificationsWorkOnPairedLinks() throws Exception {
+    String key = hub.deviceKey("a-twin");
+    java.util.concurrent.BlockingQueue<Message> in =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    try (AmqpTestClient c = AmqpTestClient.anonymous(hub.hub)) {
+      c.putToken("localhost%2Fdevices%2Fa-twin", AmqpTestClient.deviceToken("a-twin", key));
+      ProtonSender requests = c.sender("/devices/a-twin/twin", TWIN_CHANNEL);
+      c.receiver("/devices/a-twin/twin", TWIN_CHANNEL, true, null, (d, m) -> in.add(m));
+
+      c.send(requests, twinRequest("GET", null, "r1", " "));
+      Message get = in.poll(10, TimeUnit.SECONDS);
+      assertThat(get.getCorrelationId()).isEqualTo("r1");
+      assertThat(annotation(get, "status")).isEqualTo(200);
+      io.vertx.core.json.JsonObject doc = new io.vertx.core.json.JsonObject(bodyText(get));
+      assertThat(doc.getJsonObject("desired").getLong("$version")).isEqualTo(1L);
+      assertThat(doc.getJsonObject("reported").getLong("$version")).isEqualTo(1L);
+
+      c.send(
+          requests,
+          twinRequest("PATCH", "/properties/reported", "r2", "{\"fw\":{\"version\":\"1.2\"}}"));
+      Message patched = in.poll(10, TimeUnit.SECONDS);
+      assertThat(patched.getCorrelationId()).isEqualTo("r2");
+      assertThat(annotation(patched, "status")).isEqualTo(204);
+      assertThat(annotation(patched, "version")).isEqualTo(2L);
+      assertThat(
+              hub.hub
+                  .twins()
+                  .find(io.herd.core.twin.TwinKey.device("a-twin"))
+                  .orElseThrow()
+                  .reportedVersion())
+          .isEqualTo(2L);
+
+      c.send(requests, twinRequest("PATCH", "/properties/reported", "r3", "[not json"));
+      Message bad = in.poll(10, TimeUnit.SECONDS);
+      assertThat(bad.getCorrelationId()).isEqualTo("r3");
+      assertThat(annotation(bad, "status")).isEqualTo(400);
+      assertThat(new io.vertx.core.json.JsonObject(bodyText(bad)).getInteger("errorCode"))
+          .isBetween(400000, 400999);
+
+      c.send(requests, twinRequest("PUT", "/notifications/twin/properties/desired", "r4", " "));
+      Message subscribed = in.poll(10, TimeUnit.SECONDS);
+      assertThat(subscribed.getCorrelationId()).isEqualTo("r4");
+      assertThat(annotation(subscribed, "status")).isEqualTo(200);
+
+      var response =
+          Future.await(
+              hub.client
+                  .patch("/twins/a-twin?api-version=2021-04-12")
+                  .putHeader("Authorization", hub.owner())
+                  .sendJson(
+                      new io.vertx.core.json.JsonObject(
+                          "{\"properties\":{\"desired\":{\"interval\":30}}}")));
+      assertThat(response.statusCode()).isEqualTo(200);
+      Message desired = in.poll(10, TimeUnit.SECONDS);
+      // No correlation id: that is how the SDKs tell a notification from an answer.
+      assertThat(desired.getCorrelationId()).isNull();
+      assertThat(annotation(desired, "version")).isEqualTo(2L);
+      io.vertx.core.json.JsonObject delta = new io.vertx.core.json.JsonObject(bodyText(desired));
+      assertThat(delta.getInteger("interval")).isEqualTo(30);
+      assertThat(delta.getLong("$version")).isEqualTo(2L);
+    }
+  }
+
+  // ---- direct methods
+
+  @Test
+  void directMethodRequestsAndResponsesTravelOnTheMethodLinks() throws Exception {
+    String key = hub.deviceKey("a-method");
+    io.herd.core.twin.TwinKey twinKey = io.herd.core.twin.TwinKey.device("a-method");
+    Map<Symbol, Object> channel =
+        Map.of(Symbol.valueOf("com.microsoft:channel-correlation-id"), "methods:test");
+    try (AmqpTestClient c = AmqpTestClient.anonymous(hub.hub)) {
+      c.putToken("localhost%2Fdevices%2Fa-method", AmqpTestClient.deviceToken("a-method", key));
+      assertThat(hub.hub.sessions().find(twinKey).orElseThrow().acceptsMethods()).isFalse();
+      ProtonSender responses = c.sender("/devices/a-method/methods/devicebound", channel);
+      c.receiver(
+          "/devices/a-method/methods/devicebound",
+          channel,
+          true,
+          null,
+          (d, m) -> {
+            Message answer = Message.Factory.create();
+            Properties p = new Properties();
+            p.setCorrelationId(m.getCorrelationId());
+            answer.setProperties(p);
+            String name = (String) m.getApplicationProperties().getValue().get("IoThub-methodname");
+            answer.setApplicationProperties(
+                new ApplicationProperties(Map.of("IoThub-status", 201)));
+            answer.setBody(
+                new Data(
+                    new Binary(
+                        ("{\"called\":\"" + name + "\",\"got\":" + bodyText(m) + "}")
+                            .getBytes(StandardCharsets.UTF_8))));
+            responses.send(answer);
+          });
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> hub.hub.sessions().find(twinKey).orElseThrow().acceptsMethods());
+      var result =
+          AmqpTestClient.await(
+              hub.hub
+                  .sessions()
+                  .invokeMethod(
+                      twinKey,
+                      "reboot",
+                      io.vertx.core.buffer.Buffer.buffer("{\"delay\":3}"),
+                      Duration.ofSeconds(5)));
+      assertThat(result.status()).isEqualTo(201);
+      assertThat(result.payloadValue())
+          .isEqualTo(
+              new io.vertx.core.json.JsonObject("{\"called\":\"reboot\",\"got\":{\"delay\":3}}"));
+    }
+    // Gone with the connection.
+    await().atMost(Duration.ofSeconds(5)).until(() -> hub.hub.sessions().find(twinKey).isEmpty());
+  }
+
+  @Test
+  void aSecondLinkOfTheSameFeatureDetachesTheFirst() throws Exception {
+    String key = hub.deviceKey("a-twice");
+    try (AmqpTestClient c = AmqpTestClient.anonymous(hub.hub)) {
+      c.putToken("localhost%2Fdevices%2Fa-twice", AmqpTestClient.deviceToken("a-twice", key));
+      ProtonSender first = c.sender("/devices/a-twice/messages/events");
+      var firstDetached = c.detached(first);
+      ProtonSender second = c.sender("/devices/a-twice/messages/events");
+      assertThat(AmqpTestClient.await(firstDetached).getCondition().toString())
+          .isEqualTo("amqp:link:detach-forced");
+      assertThat(c.send(second, telemetry("t2", "{}"))).isInstanceOf(Accepted.class);
+    }
+  }
+
+  @Test
+  void aNewConnectionOfTheSameDeviceDetachesTheLinksOfTheOld() throws Exception {
+    String key = hub.deviceKey("a-again");
+    try (AmqpTestClient old = AmqpTestClient.anonymous(hub.hub);
+        AmqpTestClient fresh = AmqpTestClient.anonymous(hub.hub)) {
+      old.putToken("localhost%2Fdevices%2Fa-again", AmqpTestClient.deviceToken("a-again", key));
+      ProtonSender s = old.sender("/devices/a-again/messages/events");
+      var detached = old.detached(s);
+      fresh.putToken("localhost%2Fdevices%2Fa-again", AmqpTestClient.deviceToken("a-again", key));
+      assertThat(AmqpTestClient.await(detached).getCondition().toString())
+          .isEqualTo("amqp:link:detach-forced");
+      ProtonSender t = fresh.sender("/devices/a-again/messages/events");
+      assertThat(fresh.send(t, telemetry("f", "{}"))).isInstanceOf(Accepted.class);
     }
   }
 }

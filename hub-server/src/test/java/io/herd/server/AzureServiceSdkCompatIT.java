@@ -9,6 +9,7 @@ import io.herd.testkit.TestPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -147,16 +148,51 @@ class AzureServiceSdkCompatIT {
     NodeSdk sdk = NodeSdk.installed();
     String id = "amqp-compat-" + Long.toHexString(System.nanoTime());
     String cs = deviceConnectionString(id) + ";GatewayHostName=localhost:" + hub.amqpPort();
-    NodeSdk.Result r =
-        sdk.run(
-            sdk.script("device-amqp-compat.js"),
-            Map.of(
-                "HERD_DEVICE_CS_AMQP", cs,
-                "HERD_SERVICE_TOKEN", serviceToken(),
-                "HERD_CA_FILE", hub.caFile().toString(),
-                "NODE_EXTRA_CA_CERTS", hub.caFile().toString()),
-            Duration.ofMinutes(3));
+    String owner = hub.policies().find("iothubowner").orElseThrow().connectionString("localhost");
+    List<String> ids = List.of(id);
+    enqueueHello(ids);
+    var script =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () ->
+                sdk.run(
+                    sdk.script("device-amqp-compat.js"),
+                    Map.of(
+                        "HERD_DEVICE_CS_AMQP", cs,
+                        "HERD_SERVICE_CS", owner,
+                        "HERD_SERVICE_TOKEN", serviceToken(),
+                        "HERD_CA_FILE", hub.caFile().toString(),
+                        "NODE_EXTRA_CA_CERTS", hub.caFile().toString()),
+                    Duration.ofMinutes(3)));
+    for (String d : ids) {
+      invokeWhenSubscribed(d, script);
+    }
+    NodeSdk.Result r = script.get(4, java.util.concurrent.TimeUnit.MINUTES);
     assertAllPassed(r);
+    // Completed with an accepted disposition, durably, so the queues empty, with Success feedback.
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> ids.stream().mapToInt(d -> hub.cloudToDevice().pending(d)).sum() == 0);
+  }
+
+  /** Queues "hello {id}" (message id c2d-1, ack full, property color=blue) for each device. */
+  private static void enqueueHello(List<String> ids) throws Exception {
+    for (String id : ids) {
+      hub.cloudToDevice()
+          .enqueue(
+              id,
+              new io.herd.server.c2d.OutgoingMessage(
+                  "c2d-1",
+                  null,
+                  io.herd.server.c2d.AckMode.FULL,
+                  null,
+                  null,
+                  null,
+                  Map.of("color", "blue"),
+                  ("hello " + id).getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
   }
 
   @Test

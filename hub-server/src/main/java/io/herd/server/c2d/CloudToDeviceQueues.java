@@ -1,6 +1,7 @@
 package io.herd.server.c2d;
 
 import io.herd.adapter.common.CloudToDeviceMessage;
+import io.herd.adapter.common.DeliveryOutcome;
 import io.herd.core.Contexts;
 import io.herd.core.ErrorCode;
 import io.herd.core.HubException;
@@ -511,17 +512,13 @@ public final class CloudToDeviceQueues {
             });
   }
 
-  private void delivered(Entry e, Object connection, AsyncResult<Void> ar) {
+  private void delivered(Entry e, Object connection, AsyncResult<DeliveryOutcome> ar) {
     DeviceQueue q = e.queue;
     q.inFlight--;
     e.sentOn = null;
     if (ar.succeeded()) {
       if (!e.removed) {
-        forget(e);
-        remove(e);
-        if (e.message.ack().onSuccess()) {
-          commits.add(new QueueChange.AddFeedback(Feedback.of(e.message, FeedbackStatus.SUCCESS)));
-        }
+        settled(e, ar.result());
       }
       pump(q);
     } else {
@@ -538,6 +535,23 @@ public final class CloudToDeviceQueues {
       }
     }
     removeIfIdle(q);
+  }
+
+  /** The device settled a pushed message: completed or rejected remove it, abandoned keeps it. */
+  private void settled(Entry e, DeliveryOutcome outcome) {
+    if (outcome == DeliveryOutcome.ABANDONED) {
+      // Visible again at once; the attempt counts towards maxDeliveryCount.
+      return;
+    }
+    forget(e);
+    remove(e);
+    boolean completed = outcome == DeliveryOutcome.COMPLETED;
+    if (completed ? e.message.ack().onSuccess() : e.message.ack().onFailure()) {
+      commits.add(
+          new QueueChange.AddFeedback(
+              Feedback.of(
+                  e.message, completed ? FeedbackStatus.SUCCESS : FeedbackStatus.REJECTED)));
+    }
   }
 
   private void retryLater(DeviceQueue q) {

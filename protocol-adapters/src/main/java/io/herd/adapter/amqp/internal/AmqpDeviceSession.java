@@ -3,25 +3,26 @@ package io.herd.adapter.amqp.internal;
 import io.herd.adapter.amqp.AmqpConfig;
 import io.herd.adapter.common.AdapterServices;
 import io.herd.adapter.common.CloudToDeviceMessage;
+import io.herd.adapter.common.DeliveryOutcome;
 import io.herd.adapter.common.DeviceIdentity;
 import io.herd.adapter.common.DeviceLink;
-import io.herd.adapter.common.DeviceMessage;
 import io.herd.adapter.common.MethodResult;
 import io.herd.core.ErrorCode;
 import io.herd.core.HubException;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.qpid.proton.amqp.Symbol;
-import org.apache.qpid.proton.amqp.messaging.Accepted;
 import org.apache.qpid.proton.amqp.transport.ErrorCondition;
-import org.apache.qpid.proton.engine.Delivery;
 import org.apache.qpid.proton.engine.Link;
 import org.apache.qpid.proton.engine.Receiver;
-import org.apache.qpid.proton.message.Message;
+import org.apache.qpid.proton.engine.Sender;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,10 +32,14 @@ import org.slf4j.LoggerFactory;
  * its connection's context; the {@link DeviceLink} methods hop onto it.
  *
  * <p>When its token expires without a new put-token, every link of the identity is detached with
- * {@code amqp:unauthorized-access} and the identity counts as disconnected.
+ * {@code amqp:unauthorized-access} and the identity counts as disconnected. A second link of a
+ * feature replaces the first, which is detached with {@code amqp:link:detach-forced} (409002
+ * LinkCreationConflict).
  */
 final class AmqpDeviceSession implements DeviceLink {
   private static final Logger LOG = LoggerFactory.getLogger(AmqpDeviceSession.class);
+  private static final Symbol CHANNEL_CORRELATION_ID =
+      Symbol.valueOf("com.microsoft:channel-correlation-id");
 
   /** lastActivityTime is coarse: at most one registry update per identity and second. */
   private static final long ACTIVITY_GRANULARITY_MS = 1000;
@@ -52,6 +57,14 @@ final class AmqpDeviceSession implements DeviceLink {
   private long lastActivityMs;
 
   private TelemetryLink telemetry;
+  private CloudToDeviceLink cloudToDevice;
+
+  /** Module input links: attached and kept, though nothing is routed to module inputs. */
+  private final List<Sender> moduleInputs = new ArrayList<>();
+
+  private TwinChannel twin;
+  private final MethodChannel methods;
+  private volatile boolean acceptsMethods;
 
   AmqpDeviceSession(AmqpConnection connection, DeviceIdentity identity) {
     this.connection = connection;
@@ -59,6 +72,7 @@ final class AmqpDeviceSession implements DeviceLink {
     this.services = connection.services();
     this.config = connection.config();
     this.identity = identity;
+    this.methods = new MethodChannel(this);
   }
 
   @Override
@@ -69,6 +83,30 @@ final class AmqpDeviceSession implements DeviceLink {
   @Override
   public String protocol() {
     return engine.transport().protocol();
+  }
+
+  AmqpEngine engine() {
+    return engine;
+  }
+
+  AdapterServices services() {
+    return services;
+  }
+
+  AmqpConfig config() {
+    return config;
+  }
+
+  Vertx vertx() {
+    return connection.vertx();
+  }
+
+  String remote() {
+    return connection.remote();
+  }
+
+  void onContext(Runnable r) {
+    connection.onContext(r);
   }
 
   void register() {
@@ -90,7 +128,7 @@ final class AmqpDeviceSession implements DeviceLink {
   void authorizedUntil(long millis) {
     expiresAtMillis = millis;
     if (expiryTimer >= 0) {
-      connection.vertx().cancelTimer(expiryTimer);
+      vertx().cancelTimer(expiryTimer);
       expiryTimer = -1;
     }
     if (millis == Long.MAX_VALUE) {
@@ -98,8 +136,7 @@ final class AmqpDeviceSession implements DeviceLink {
     }
     long delay = Math.max(1, millis - services.clock().millis());
     expiryTimer =
-        connection
-            .vertx()
+        vertx()
             .setTimer(
                 delay,
                 t -> {
@@ -121,171 +158,106 @@ final class AmqpDeviceSession implements DeviceLink {
 
   /** Attaches a link the connection routed here (the identity is authorized). */
   void attach(AmqpAddress.Kind kind, Link link) {
-    boolean hubReceives = link instanceof Receiver;
+    boolean hubSends = link instanceof Sender;
     switch (kind) {
       case EVENTS -> {
-        if (hubReceives) {
+        if (!hubSends) {
           if (telemetry != null) {
-            telemetry.replaced();
+            engine.detach(telemetry.link(), conflict("telemetry"));
           }
-          telemetry = new TelemetryLink((Receiver) link);
+          telemetry = new TelemetryLink(this, (Receiver) link);
           telemetry.open();
+        } else if (identity.moduleId() != null) {
+          // Node's module client receives its input messages here (wire §3.3).
+          moduleInputs.add((Sender) link);
+          engine.accept(link, closed -> moduleInputs.remove((Sender) link));
         } else {
-          connection.refuse(
-              link, AmqpConnection.notAllowed("the hub does not send on " + kind + " links yet"));
+          refuse(link, "a device sends on its events link, it does not receive");
         }
       }
-      default ->
-          connection.refuse(
-              link,
-              new ErrorCondition(
-                  Symbol.valueOf("amqp:not-implemented"), kind + " links are not supported yet"));
+      case DEVICEBOUND -> {
+        if (!hubSends) {
+          refuse(link, "a device receives cloud-to-device messages, it does not send them");
+          return;
+        }
+        if (cloudToDevice != null) {
+          engine.detach(cloudToDevice.link(), conflict("cloud-to-device"));
+        }
+        cloudToDevice = new CloudToDeviceLink(this, (Sender) link);
+        cloudToDevice.open();
+        // Messages that waited while the device was away go out now (after the attach).
+        services.sessions().cloudToDeviceReady(identity.key());
+      }
+      case TWIN -> {
+        String cid = channelCorrelationId(link);
+        if (twin != null && !twin.correlationId().equals(cid)) {
+          twin.detach(conflict("twin"));
+          twin = null;
+        }
+        if (twin == null) {
+          twin = new TwinChannel(this, cid);
+        }
+        if (hubSends) {
+          twin.attachResponses((Sender) link);
+        } else {
+          twin.attachRequests((Receiver) link);
+        }
+      }
+      case METHODS -> {
+        if (hubSends) {
+          methods.attachRequests((Sender) link);
+        } else {
+          methods.attachResponses((Receiver) link);
+        }
+        methodsChanged();
+      }
+      default -> refuse(link, kind + " is not a device link");
     }
   }
 
-  /** Telemetry from the device: each message is accepted once the events endpoint has it. */
-  private final class TelemetryLink implements LinkHandler {
-    private final Receiver receiver;
-    private boolean open = true;
-    private int owedCredit;
-    private double tokens = config.deviceMessagesPerSecond();
-    private long tokensAtNanos = System.nanoTime();
-    private boolean creditTimer;
+  private void refuse(Link link, String why) {
+    connection.refuse(link, AmqpConnection.notAllowed(why));
+  }
 
-    TelemetryLink(Receiver receiver) {
-      this.receiver = receiver;
+  private ErrorCondition conflict(String feature) {
+    return AmqpMessages.condition(
+        ErrorCode.LINK_CREATION_CONFLICT,
+        "A newer " + feature + " link of " + identity + " replaced this one");
+  }
+
+  private static String channelCorrelationId(Link link) {
+    Map<Symbol, Object> props = link.getRemoteProperties();
+    Object v = props == null ? null : props.get(CHANNEL_CORRELATION_ID);
+    return v == null ? "" : v.toString();
+  }
+
+  void linkClosed(TelemetryLink l) {
+    if (telemetry == l) {
+      telemetry = null;
     }
+  }
 
-    void open() {
-      engine.accept(receiver, this);
-      receiver.flow(config.linkCredit());
+  void linkClosed(CloudToDeviceLink l) {
+    if (cloudToDevice == l) {
+      cloudToDevice = null;
     }
+  }
 
-    @Override
-    public void onMessage(Delivery d, byte[] encoded) {
-      activity();
-      Message m;
-      try {
-        m = AmqpMessages.decode(encoded);
-      } catch (AmqpMessages.MalformedMessage e) {
-        settle(d, AmqpMessages.rejected(Symbol.valueOf("amqp:decode-error"), e.getMessage()));
-        giveCredit();
-        return;
-      }
-      byte[] body = AmqpMessages.body(m);
-      if (body == null) {
-        settle(
-            d,
-            AmqpMessages.rejected(
-                Symbol.valueOf("amqp:decode-error"),
-                "the body must be data sections, a string or a binary value"));
-        giveCredit();
-        return;
-      }
-      if (body.length > config.maxMessageBytes()) {
-        settle(
-            d,
-            AmqpMessages.rejected(
-                Symbol.valueOf(ErrorCode.MESSAGE_TOO_LARGE.amqpCondition()),
-                "message body of "
-                    + body.length
-                    + " bytes exceeds the limit of "
-                    + config.maxMessageBytes()));
-        giveCredit();
-        return;
-      }
-      Instant now = services.clock().instant();
-      DeviceMessage message =
-          DeviceMessage.telemetry(
-              identity,
-              AmqpMessages.systemProperties(m),
-              AmqpMessages.applicationProperties(m),
-              body,
-              now,
-              protocol());
-      services
-          .events()
-          .accept(message)
-          .onComplete(
-              ar ->
-                  connection.onContext(
-                      () -> {
-                        if (!open) {
-                          return;
-                        }
-                        if (ar.succeeded()) {
-                          settle(d, Accepted.getInstance());
-                        } else {
-                          HubException e = HubException.from(ar.cause());
-                          if (e.errorCode().httpStatus() >= 500) {
-                            LOG.warn("telemetry not accepted [device: {}]", identity, e);
-                          }
-                          settle(d, AmqpMessages.rejected(e));
-                        }
-                        giveCredit();
-                      }));
+  void channelLinkClosed(TwinChannel channel) {
+    if (twin == channel && channel.isEmpty()) {
+      channel.close();
+      twin = null;
     }
+  }
 
-    private void settle(Delivery d, org.apache.qpid.proton.amqp.transport.DeliveryState outcome) {
-      if (!d.remotelySettled()) {
-        d.disposition(outcome);
-      }
-      d.settle();
-      engine.scheduleFlush();
-    }
-
-    /** One message done: its credit goes back, no faster than the device's rate allows. */
-    private void giveCredit() {
-      owedCredit++;
-      int rate = config.deviceMessagesPerSecond();
-      if (rate == 0) {
-        receiver.flow(owedCredit);
-        owedCredit = 0;
-        engine.scheduleFlush();
-        return;
-      }
-      long now = System.nanoTime();
-      tokens = Math.min(rate, tokens + (now - tokensAtNanos) * rate / 1e9);
-      tokensAtNanos = now;
-      int grant = (int) Math.min(owedCredit, Math.floor(tokens));
-      if (grant > 0) {
-        tokens -= grant;
-        owedCredit -= grant;
-        receiver.flow(grant);
-        engine.scheduleFlush();
-      }
-      if (owedCredit > 0 && !creditTimer) {
-        creditTimer = true;
-        long waitMs = Math.max(1, (long) Math.ceil((1 - tokens) * 1000 / rate));
-        connection
-            .vertx()
-            .setTimer(
-                waitMs,
-                t -> {
-                  creditTimer = false;
-                  if (open && owedCredit > 0) {
-                    owedCredit--;
-                    giveCredit();
-                  }
-                });
-      }
-    }
-
-    /** A newer telemetry link of the identity took over (409002 LinkCreationConflict). */
-    void replaced() {
-      engine.detach(
-          receiver,
-          AmqpMessages.condition(
-              ErrorCode.LINK_CREATION_CONFLICT,
-              "A newer link of " + identity + " replaced this one"));
-    }
-
-    @Override
-    public void onClosed(ErrorCondition remoteError) {
-      open = false;
-      if (telemetry == this) {
-        telemetry = null;
-      }
+  /** The method links changed: tell waiting callers when requests can go out. */
+  void methodsChanged() {
+    boolean now = methods.acceptsRequests();
+    if (now && !acceptsMethods) {
+      acceptsMethods = true;
+      services.sessions().methodsReady(this);
+    } else if (!now) {
+      acceptsMethods = false;
     }
   }
 
@@ -293,22 +265,42 @@ final class AmqpDeviceSession implements DeviceLink {
 
   @Override
   public Future<MethodResult> invokeMethod(String methodName, Buffer payload, Duration timeout) {
-    return Future.failedFuture(notOnline("has not attached its method links"));
+    Promise<MethodResult> promise = Promise.promise();
+    onContext(
+        () -> {
+          if (closed) {
+            promise.fail(notOnline("is not connected"));
+          } else {
+            methods.invoke(methodName, payload, timeout, promise);
+          }
+        });
+    return promise.future();
   }
 
   @Override
-  public Future<Void> deliver(CloudToDeviceMessage message) {
-    return Future.failedFuture(notOnline("has not attached its cloud-to-device link"));
+  public Future<DeliveryOutcome> deliver(CloudToDeviceMessage message) {
+    Promise<DeliveryOutcome> promise = Promise.promise();
+    onContext(
+        () -> {
+          if (closed) {
+            promise.fail(notOnline("is not connected"));
+          } else if (cloudToDevice == null) {
+            promise.fail(notOnline("has not attached its cloud-to-device link"));
+          } else {
+            cloudToDevice.deliver(message, promise);
+          }
+        });
+    return promise.future();
   }
 
   @Override
   public boolean acceptsMethods() {
-    return false;
+    return acceptsMethods;
   }
 
   @Override
   public void closeReplaced() {
-    connection.onContext(
+    onContext(
         () -> {
           if (!closed) {
             LOG.info(
@@ -326,7 +318,7 @@ final class AmqpDeviceSession implements DeviceLink {
 
   // ---- helpers
 
-  private void activity() {
+  void activity() {
     long now = services.clock().millis();
     if (now - lastActivityMs >= ACTIVITY_GRANULARITY_MS) {
       lastActivityMs = now;
@@ -336,23 +328,25 @@ final class AmqpDeviceSession implements DeviceLink {
     }
   }
 
-  private HubException notOnline(String why) {
+  HubException notOnline(String why) {
     return new HubException(ErrorCode.DEVICE_NOT_ONLINE, "Device " + identity + " " + why);
-  }
-
-  private List<Link> links() {
-    List<Link> out = new ArrayList<>();
-    if (telemetry != null) {
-      out.add(telemetry.receiver);
-    }
-    return out;
   }
 
   /** Detaches every link of the identity with {@code condition} and ends the session. */
   private void end(ErrorCondition condition) {
-    for (Link l : links()) {
-      engine.detach(l, condition);
+    if (telemetry != null) {
+      engine.detach(telemetry.link(), condition);
     }
+    if (cloudToDevice != null) {
+      engine.detach(cloudToDevice.link(), condition);
+    }
+    for (Sender s : new ArrayList<>(moduleInputs)) {
+      engine.detach(s, condition);
+    }
+    if (twin != null) {
+      twin.detach(condition);
+    }
+    methods.detach(condition);
     close();
     connection.removed(this);
   }
@@ -363,10 +357,15 @@ final class AmqpDeviceSession implements DeviceLink {
       return;
     }
     closed = true;
+    acceptsMethods = false;
     if (expiryTimer >= 0) {
-      connection.vertx().cancelTimer(expiryTimer);
+      vertx().cancelTimer(expiryTimer);
       expiryTimer = -1;
     }
+    if (twin != null) {
+      twin.close();
+    }
+    methods.close();
     if (registered) {
       services.sessions().unregister(this);
       registered = false;

@@ -2,6 +2,7 @@ package io.herd.adapter.mqtt.internal;
 
 import io.herd.adapter.common.AdapterServices;
 import io.herd.adapter.common.CloudToDeviceMessage;
+import io.herd.adapter.common.DeliveryOutcome;
 import io.herd.adapter.common.DeviceAuthenticator.Authenticated;
 import io.herd.adapter.common.DeviceIdentity;
 import io.herd.adapter.common.DeviceLink;
@@ -106,7 +107,7 @@ final class MqttDeviceSession implements DeviceLink {
   private long tokensAtNanos;
 
   private int nextPacketId = 1;
-  private final Map<Integer, Promise<Void>> unacked = new HashMap<>();
+  private final Map<Integer, Promise<DeliveryOutcome>> unacked = new HashMap<>();
   private long nextRid;
   private final Map<String, PendingMethod> methods = new HashMap<>();
 
@@ -574,9 +575,9 @@ final class MqttDeviceSession implements DeviceLink {
   }
 
   private void onPubAck(int packetId) {
-    Promise<Void> p = unacked.remove(packetId);
+    Promise<DeliveryOutcome> p = unacked.remove(packetId);
     if (p != null) {
-      p.complete();
+      p.complete(DeliveryOutcome.COMPLETED);
       resumeIfIdle();
     }
   }
@@ -635,8 +636,8 @@ final class MqttDeviceSession implements DeviceLink {
   }
 
   @Override
-  public Future<Void> deliver(CloudToDeviceMessage message) {
-    Promise<Void> promise = Promise.promise();
+  public Future<DeliveryOutcome> deliver(CloudToDeviceMessage message) {
+    Promise<DeliveryOutcome> promise = Promise.promise();
     context.runOnContext(
         v -> {
           if (state != State.CONNECTED) {
@@ -653,7 +654,7 @@ final class MqttDeviceSession implements DeviceLink {
           String topic = MqttTopics.cloudToDevice(identity.deviceId(), PropertyBag.encode(bag));
           if (qos == MqttQoS.AT_MOST_ONCE) {
             publish(topic, Buffer.buffer(message.body()));
-            promise.complete();
+            promise.complete(DeliveryOutcome.COMPLETED);
             return;
           }
           if (unacked.size() >= config.maxInflight()) {
@@ -887,7 +888,7 @@ final class MqttDeviceSession implements DeviceLink {
       m.promise().tryFail(notOnline("disconnected before answering"));
     }
     methods.clear();
-    for (Promise<Void> p : unacked.values()) {
+    for (Promise<DeliveryOutcome> p : unacked.values()) {
       p.tryFail(notOnline("disconnected before acknowledging"));
     }
     unacked.clear();

@@ -33,6 +33,7 @@ import io.herd.server.internal.HttpsVerticle;
 import io.herd.server.internal.HubInfoFile;
 import io.herd.server.internal.HubJobTargets;
 import io.herd.server.internal.PortPermissions;
+import io.herd.server.internal.QueueService;
 import io.herd.server.internal.SessionRecipients;
 import io.herd.server.internal.TwinIdentities;
 import io.herd.server.jobs.JobEngine;
@@ -280,6 +281,7 @@ public final class Hub implements AutoCloseable {
                 amqpConfig,
                 adapterServices,
                 authenticator,
+                new QueueService(cloudToDevice),
                 List.of(
                     ServerTls.apply(
                         deviceListenerOptions(amqpPort),

@@ -589,4 +589,120 @@ class AmqpEndpointIT {
       assertThat(fresh.send(t, telemetry("f", "{}"))).isInstanceOf(Accepted.class);
     }
   }
+
+  // ---- service links
+
+  private static Message serviceMessage(String to, String messageId) {
+    Message m = Message.Factory.create();
+    Properties p = new Properties();
+    p.setMessageId(messageId);
+    p.setTo(to);
+    m.setProperties(p);
+    m.setApplicationProperties(new ApplicationProperties(Map.of("iothub-ack", "full", "k", "v")));
+    m.setBody(new Data(new Binary("to the device".getBytes(StandardCharsets.UTF_8))));
+    return m;
+  }
+
+  private static String condition(DeliveryState outcome) {
+    assertThat(outcome).isInstanceOf(Rejected.class);
+    return ((Rejected) outcome).getError().getCondition().toString();
+  }
+
+  @Test
+  void theServiceSendsIntoTheDurableQueueAndBadSendsAreRejected() throws Exception {
+    hub.deviceKey("a-svc-target");
+    try (AmqpTestClient c = AmqpTestClient.anonymous(hub.hub)) {
+      assertThat(c.putToken("localhost", hub.token("service"))).isEqualTo(200);
+      ProtonSender s = c.sender("/messages/devicebound");
+      assertThat(c.send(s, serviceMessage("/devices/a-svc-target/messages/devicebound", "s1")))
+          .isInstanceOf(Accepted.class);
+      assertThat(hub.hub.cloudToDevice().pending("a-svc-target")).isEqualTo(1);
+      assertThat(condition(c.send(s, serviceMessage("/devices/nobody/messages/devicebound", "s2"))))
+          .isEqualTo("amqp:not-found");
+      assertThat(condition(c.send(s, serviceMessage("/somewhere/else", "s3"))))
+          .isEqualTo("com.microsoft:argument-error");
+      Message badAck = serviceMessage("/devices/a-svc-target/messages/devicebound", "s4");
+      badAck.setApplicationProperties(new ApplicationProperties(Map.of("iothub-ack", "maybe")));
+      assertThat(condition(c.send(s, badAck))).isEqualTo("com.microsoft:argument-error");
+      // Nothing else reached the queue.
+      assertThat(hub.hub.cloudToDevice().pending("a-svc-target")).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void serviceLinksNeedAServiceConnectToken() throws Exception {
+    String key = hub.deviceKey("a-svc-denied");
+    try (AmqpTestClient c = AmqpTestClient.anonymous(hub.hub)) {
+      c.putToken(
+          "localhost%2Fdevices%2Fa-svc-denied", AmqpTestClient.deviceToken("a-svc-denied", key));
+      assertThat(c.putToken("localhost", hub.token("registryRead"))).isEqualTo(200);
+      for (String address : List.of("/messages/devicebound", "/messages/serviceBound/feedback")) {
+        ThrowingAttach attach =
+            address.endsWith("feedback")
+                ? () -> c.receiver(address, (d, m) -> {})
+                : () -> c.sender(address);
+        assertThatThrownBy(attach::run)
+            .satisfies(
+                t ->
+                    assertThat(conditionOf(t).getCondition().toString())
+                        .isEqualTo("amqp:unauthorized-access"));
+      }
+    }
+  }
+
+  private interface ThrowingAttach {
+    void run() throws Exception;
+  }
+
+  @Test
+  void feedbackTheServiceReleasesComesAgainAndAcceptedFeedbackIsGone() throws Exception {
+    String key = hub.deviceKey("a-fb");
+    enqueue("a-fb", "fb-1");
+    try (AmqpTestClient device = AmqpTestClient.anonymous(hub.hub)) {
+      device.putToken("localhost%2Fdevices%2Fa-fb", AmqpTestClient.deviceToken("a-fb", key));
+      device.receiver(
+          "/devices/a-fb/messages/devicebound",
+          null,
+          false,
+          null,
+          (d, m) -> io.vertx.proton.ProtonHelper.accepted(d, true));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> hub.hub.cloudToDevice().pending("a-fb") == 0);
+    }
+    List<String> seen = new CopyOnWriteArrayList<>();
+    CompletableFuture<Void> accepted = new CompletableFuture<>();
+    try (AmqpTestClient service = AmqpTestClient.anonymous(hub.hub)) {
+      assertThat(service.putToken("localhost", hub.token("service"))).isEqualTo(200);
+      service.receiver(
+          "/messages/serviceBound/feedback",
+          null,
+          false,
+          null,
+          (d, m) -> {
+            assertThat(m.getContentType())
+                .isEqualTo("application/vnd.microsoft.iothub.feedback.json");
+            io.vertx.core.json.JsonArray records = new io.vertx.core.json.JsonArray(bodyText(m));
+            boolean ours = false;
+            for (int i = 0; i < records.size(); i++) {
+              io.vertx.core.json.JsonObject r = records.getJsonObject(i);
+              if (r.getString("deviceId").equals("a-fb")) {
+                ours = true;
+                seen.add(r.getString("originalMessageId") + ":" + r.getString("statusCode"));
+              }
+            }
+            if (ours && seen.size() == 1) {
+              io.vertx.proton.ProtonHelper.released(d, true);
+            } else {
+              io.vertx.proton.ProtonHelper.accepted(d, true);
+              if (ours) {
+                accepted.complete(null);
+              }
+            }
+          });
+      accepted.get(15, TimeUnit.SECONDS);
+    }
+    assertThat(seen).containsExactly("fb-1:Success", "fb-1:Success");
+    assertThat(feedbackOf("a-fb")).isEmpty();
+  }
 }

@@ -174,6 +174,31 @@ class AzureServiceSdkCompatIT {
         .until(() -> ids.stream().mapToInt(d -> hub.cloudToDevice().pending(d)).sum() == 0);
   }
 
+  @Test
+  void serviceClientSendsCloudToDeviceMessagesAndReceivesFeedbackOverAmqp() throws Exception {
+    NodeSdk.assumeAvailable();
+    NodeSdk sdk = NodeSdk.installed();
+    String suffix = Long.toHexString(System.nanoTime());
+    String receiver = "svc-amqp-" + suffix;
+    String offline = "svc-amqp-offline-" + suffix;
+    String cs = deviceConnectionString(receiver) + ";GatewayHostName=localhost:" + hub.amqpPort();
+    deviceConnectionString(offline);
+    String owner = hub.policies().find("iothubowner").orElseThrow().connectionString("localhost");
+    NodeSdk.Result r =
+        sdk.run(
+            sdk.script("service-amqp-compat.js"),
+            Map.of(
+                "HERD_SERVICE_CS", owner,
+                "HERD_DEVICE_CS", cs,
+                "HERD_OFFLINE_DEVICE", offline,
+                "HERD_CA_FILE", hub.caFile().toString(),
+                "NODE_EXTRA_CA_CERTS", hub.caFile().toString()),
+            Duration.ofMinutes(3));
+    assertAllPassed(r);
+    assertThat(hub.cloudToDevice().pending(receiver)).isZero();
+    assertThat(hub.cloudToDevice().pending(offline)).isEqualTo(50);
+  }
+
   /** Queues "hello {id}" (message id c2d-1, ack full, property color=blue) for each device. */
   private static void enqueueHello(List<String> ids) throws Exception {
     for (String id : ids) {

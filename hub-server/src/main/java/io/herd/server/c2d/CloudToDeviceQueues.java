@@ -339,6 +339,21 @@ public final class CloudToDeviceQueues {
   }
 
   /**
+   * Stores feedback records again that were taken but not delivered (e.g. the service's AMQP link
+   * went away before it accepted them); completes once they are stored.
+   */
+  public Future<Void> restoreFeedback(List<Feedback> records) {
+    return onOwner(
+        () -> {
+          List<Future<Void>> stored = new ArrayList<>(records.size());
+          for (Feedback f : records) {
+            stored.add(commits.add(new QueueChange.AddFeedback(f)));
+          }
+          return Future.all(stored).mapEmpty();
+        });
+  }
+
+  /**
    * Takes the next message for a polling device and locks it for {@link #LOCK_TIMEOUT}: it counts
    * as a delivery attempt and is invisible until it is completed, rejected, abandoned or its lock
    * expires. Completes with null when nothing waits; fails with DeviceNotFound.

@@ -38,6 +38,7 @@ public final class AmqpAdapter {
    * Starts the listeners.
    *
    * @param serviceAuthenticator verifies the service's policy tokens (and gateway tokens)
+   * @param cloudToDevice the queues the service's cloud-to-device links send into
    * @param listeners one server options per listener, each with its fixed port
    * @param instances listener instances per port, normally one per event loop
    */
@@ -46,6 +47,7 @@ public final class AmqpAdapter {
       AmqpConfig config,
       AdapterServices services,
       SasAuthenticator serviceAuthenticator,
+      CloudToDeviceService cloudToDevice,
       List<NetServerOptions> listeners,
       int instances) {
     List<Future<String>> deployed = new ArrayList<>();
@@ -54,7 +56,11 @@ public final class AmqpAdapter {
           vertx.deployVerticle(
               () ->
                   new AmqpVerticle(
-                      new NetServerOptions(options), services, serviceAuthenticator, config),
+                      new NetServerOptions(options),
+                      services,
+                      serviceAuthenticator,
+                      cloudToDevice,
+                      config),
               new DeploymentOptions().setInstances(instances)));
     }
     return Future.all(deployed)
@@ -65,7 +71,9 @@ public final class AmqpAdapter {
                 ids.add(f.result());
               }
               return new AmqpAdapter(
-                  vertx, ids, new AmqpWebSockets(vertx, services, serviceAuthenticator, config));
+                  vertx,
+                  ids,
+                  new AmqpWebSockets(vertx, services, serviceAuthenticator, cloudToDevice, config));
             });
   }
 

@@ -1,6 +1,7 @@
 package io.herd.adapter.amqp.internal;
 
 import io.herd.adapter.amqp.AmqpConfig;
+import io.herd.adapter.amqp.CloudToDeviceService;
 import io.herd.adapter.common.AdapterServices;
 import io.herd.adapter.common.DeviceAuthenticator.Authenticated;
 import io.herd.adapter.common.DeviceIdentity;
@@ -48,6 +49,7 @@ final class AmqpConnection implements AmqpEngine.Handler, Cbs.Tokens {
   private final SasAuthenticator serviceAuthenticator;
   private final AmqpConfig config;
   private final Cbs cbs;
+  private final ServiceLinks serviceLinks;
 
   private final Map<TwinKey, AmqpDeviceSession> devices = new HashMap<>();
 
@@ -70,6 +72,7 @@ final class AmqpConnection implements AmqpEngine.Handler, Cbs.Tokens {
       AmqpEngine engine,
       AdapterServices services,
       SasAuthenticator serviceAuthenticator,
+      CloudToDeviceService cloudToDevice,
       AmqpConfig config) {
     this.vertx = vertx;
     this.engine = engine;
@@ -77,6 +80,7 @@ final class AmqpConnection implements AmqpEngine.Handler, Cbs.Tokens {
     this.serviceAuthenticator = serviceAuthenticator;
     this.config = config;
     this.cbs = new Cbs(engine, this, config.linkCredit());
+    this.serviceLinks = new ServiceLinks(this, cloudToDevice);
   }
 
   /** Takes a connection slot and waits for authentication; refuses when the hub is full. */
@@ -112,6 +116,11 @@ final class AmqpConnection implements AmqpEngine.Handler, Cbs.Tokens {
 
   Context context() {
     return engine.context();
+  }
+
+  /** The host name the client addressed (SASL or Open), null when it named none. */
+  String hostName() {
+    return hostName;
   }
 
   /** Runs {@code r} on this connection's context: at once when already there. */
@@ -414,10 +423,22 @@ final class AmqpConnection implements AmqpEngine.Handler, Cbs.Tokens {
       return;
     }
     if (!p.isDeviceLink()) {
-      refuse(
-          link,
-          AmqpMessages.condition(
-              ErrorCode.AMQP_ADDRESS_NOT_FOUND, "No such address on this hub: '" + address + "'"));
+      Principal service = servicePrincipal();
+      if (service == null) {
+        LOG.info(
+            "refusing AMQP link [remote: {}, address: {}, reason: no service token]",
+            remote(),
+            address);
+        refuse(
+            link,
+            AmqpMessages.condition(
+                ErrorCode.IOT_HUB_UNAUTHORIZED_ACCESS,
+                "Unauthorized: "
+                    + address
+                    + " needs a token of a policy with ServiceConnect (put-token on $cbs)"));
+        return;
+      }
+      serviceLinks.attach(p.kind(), link);
       return;
     }
     AmqpDeviceSession s;

@@ -1,6 +1,7 @@
 package io.herd.adapter.amqp.internal;
 
 import io.herd.adapter.amqp.AmqpConfig;
+import io.herd.adapter.amqp.CloudToDeviceService;
 import io.herd.adapter.common.AdapterServices;
 import io.herd.registry.SasAuthenticator;
 import io.vertx.core.Future;
@@ -19,6 +20,7 @@ public final class AmqpVerticle extends VerticleBase {
   private final NetServerOptions options;
   private final AdapterServices services;
   private final SasAuthenticator serviceAuthenticator;
+  private final CloudToDeviceService cloudToDevice;
   private final AmqpConfig config;
   private NetServer server;
 
@@ -26,10 +28,12 @@ public final class AmqpVerticle extends VerticleBase {
       NetServerOptions options,
       AdapterServices services,
       SasAuthenticator serviceAuthenticator,
+      CloudToDeviceService cloudToDevice,
       AmqpConfig config) {
     this.options = options;
     this.services = services;
     this.serviceAuthenticator = serviceAuthenticator;
+    this.cloudToDevice = cloudToDevice;
     this.config = config;
   }
 
@@ -43,7 +47,8 @@ public final class AmqpVerticle extends VerticleBase {
                   AmqpEngine engine =
                       new AmqpEngine(vertx, context, new TcpTransport(socket), config);
                   AmqpConnection connection =
-                      new AmqpConnection(vertx, engine, services, serviceAuthenticator, config);
+                      new AmqpConnection(
+                          vertx, engine, services, serviceAuthenticator, cloudToDevice, config);
                   socket.handler(engine::received);
                   socket.closeHandler(v -> engine.onTransportClosed());
                   socket.exceptionHandler(

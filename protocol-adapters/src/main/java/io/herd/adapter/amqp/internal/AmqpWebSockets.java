@@ -1,6 +1,7 @@
 package io.herd.adapter.amqp.internal;
 
 import io.herd.adapter.amqp.AmqpConfig;
+import io.herd.adapter.amqp.CloudToDeviceService;
 import io.herd.adapter.common.AdapterServices;
 import io.herd.registry.SasAuthenticator;
 import io.vertx.core.Vertx;
@@ -15,16 +16,19 @@ public final class AmqpWebSockets {
   private final Vertx vertx;
   private final AdapterServices services;
   private final SasAuthenticator serviceAuthenticator;
+  private final CloudToDeviceService cloudToDevice;
   private final AmqpConfig config;
 
   public AmqpWebSockets(
       Vertx vertx,
       AdapterServices services,
       SasAuthenticator serviceAuthenticator,
+      CloudToDeviceService cloudToDevice,
       AmqpConfig config) {
     this.vertx = vertx;
     this.services = services;
     this.serviceAuthenticator = serviceAuthenticator;
+    this.cloudToDevice = cloudToDevice;
     this.config = config;
   }
 
@@ -33,7 +37,7 @@ public final class AmqpWebSockets {
     AmqpEngine engine =
         new AmqpEngine(vertx, vertx.getOrCreateContext(), new WebSocketTransport(ws), config);
     AmqpConnection connection =
-        new AmqpConnection(vertx, engine, services, serviceAuthenticator, config);
+        new AmqpConnection(vertx, engine, services, serviceAuthenticator, cloudToDevice, config);
     ws.handler(engine::received);
     ws.closeHandler(v -> engine.onTransportClosed());
     ws.exceptionHandler(

@@ -143,13 +143,17 @@ class AzureServiceSdkCompatIT {
   }
 
   @Test
-  void deviceSdkWorksOverAmqp() throws Exception {
+  void deviceSdkWorksOverAmqpAndAmqpOverWebSocket() throws Exception {
     NodeSdk.assumeAvailable();
     NodeSdk sdk = NodeSdk.installed();
-    String id = "amqp-compat-" + Long.toHexString(System.nanoTime());
-    String cs = deviceConnectionString(id) + ";GatewayHostName=localhost:" + hub.amqpPort();
+    String suffix = Long.toHexString(System.nanoTime());
+    String amqpId = "amqp-compat-" + suffix;
+    String wsId = "amqpws-compat-" + suffix;
+    String amqpCs = deviceConnectionString(amqpId) + ";GatewayHostName=localhost:" + hub.amqpPort();
+    // AMQP over WebSocket always dials port 443 (wire §8.1).
+    String wsCs = deviceConnectionString(wsId);
     String owner = hub.policies().find("iothubowner").orElseThrow().connectionString("localhost");
-    List<String> ids = List.of(id);
+    List<String> ids = List.of(amqpId, wsId);
     enqueueHello(ids);
     var script =
         java.util.concurrent.CompletableFuture.supplyAsync(
@@ -157,11 +161,18 @@ class AzureServiceSdkCompatIT {
                 sdk.run(
                     sdk.script("device-amqp-compat.js"),
                     Map.of(
-                        "HERD_DEVICE_CS_AMQP", cs,
-                        "HERD_SERVICE_CS", owner,
-                        "HERD_SERVICE_TOKEN", serviceToken(),
-                        "HERD_CA_FILE", hub.caFile().toString(),
-                        "NODE_EXTRA_CA_CERTS", hub.caFile().toString()),
+                        "HERD_DEVICE_CS_AMQP",
+                        amqpCs,
+                        "HERD_DEVICE_CS_AMQPWS",
+                        wsCs,
+                        "HERD_SERVICE_CS",
+                        owner,
+                        "HERD_SERVICE_TOKEN",
+                        serviceToken(),
+                        "HERD_CA_FILE",
+                        hub.caFile().toString(),
+                        "NODE_EXTRA_CA_CERTS",
+                        hub.caFile().toString()),
                     Duration.ofMinutes(3)));
     for (String d : ids) {
       invokeWhenSubscribed(d, script);

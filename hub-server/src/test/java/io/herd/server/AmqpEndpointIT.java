@@ -705,4 +705,196 @@ class AmqpEndpointIT {
     assertThat(seen).containsExactly("fb-1:Success", "fb-1:Success");
     assertThat(feedbackOf("a-fb")).isEmpty();
   }
+
+  // ---- bad input and other authentication
+
+  /** A TLS socket to the AMQP port that trusts the hub's CA. */
+  private static javax.net.ssl.SSLSocket rawSocket() throws Exception {
+    java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    try (var in = java.nio.file.Files.newInputStream(hub.hub.caFile())) {
+      trust.setCertificateEntry(
+          "herd-ca",
+          java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+    }
+    var tmf =
+        javax.net.ssl.TrustManagerFactory.getInstance(
+            javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    var ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+    ctx.init(null, tmf.getTrustManagers(), null);
+    var socket =
+        (javax.net.ssl.SSLSocket)
+            ctx.getSocketFactory().createSocket("localhost", hub.hub.amqpPort());
+    socket.setSoTimeout(15_000);
+    return socket;
+  }
+
+  private static final byte[] AMQP_HEADER = {'A', 'M', 'Q', 'P', 0, 1, 0, 0};
+
+  private static byte[] frame(Object performative) {
+    var decoder = new org.apache.qpid.proton.codec.DecoderImpl();
+    var encoder = new org.apache.qpid.proton.codec.EncoderImpl(decoder);
+    org.apache.qpid.proton.codec.AMQPDefinedTypes.registerAllTypes(decoder, encoder);
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1024);
+    buf.position(8);
+    encoder.setByteBuffer(buf);
+    encoder.writeObject(performative);
+    int size = buf.position();
+    buf.putInt(0, size).put(4, (byte) 2).put(5, (byte) 0).putShort(6, (short) 0);
+    return java.util.Arrays.copyOf(buf.array(), size);
+  }
+
+  /** The performatives of the AMQP frames in {@code bytes} (after the protocol header). */
+  private static List<Object> performatives(byte[] bytes) {
+    var decoder = new org.apache.qpid.proton.codec.DecoderImpl();
+    var encoder = new org.apache.qpid.proton.codec.EncoderImpl(decoder);
+    org.apache.qpid.proton.codec.AMQPDefinedTypes.registerAllTypes(decoder, encoder);
+    List<Object> out = new java.util.ArrayList<>();
+    java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes, 8, bytes.length - 8);
+    while (in.remaining() >= 8) {
+      int start = in.position();
+      int size = in.getInt();
+      int doff = in.get() * 4;
+      in.position(start + doff);
+      java.nio.ByteBuffer body = in.slice();
+      body.limit(size - doff);
+      in.position(start + size);
+      if (body.hasRemaining()) {
+        decoder.setByteBuffer(body);
+        out.add(decoder.readObject());
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void aMalformedFrameClosesThatConnectionWithADecodeErrorAndTouchesNothingElse() throws Exception {
+    String key = hub.deviceKey("a-frames");
+    try (AmqpTestClient bystander = AmqpTestClient.anonymous(hub.hub)) {
+      bystander.putToken(
+          "localhost%2Fdevices%2Fa-frames", AmqpTestClient.deviceToken("a-frames", key));
+      ProtonSender s = bystander.sender("/devices/a-frames/messages/events");
+      int before = hub.hub.sessions().connections();
+      byte[] reply;
+      try (var socket = rawSocket()) {
+        var out = socket.getOutputStream();
+        out.write(AMQP_HEADER);
+        org.apache.qpid.proton.amqp.transport.Open open =
+            new org.apache.qpid.proton.amqp.transport.Open();
+        open.setContainerId("raw");
+        open.setHostname("localhost");
+        out.write(frame(open));
+        // A frame whose performative (an Open) has a body of an undefined type code.
+        out.write(new byte[] {0, 0, 0, 12, 2, 0, 0, 0, 0x00, 0x53, 0x10, (byte) 0xFF});
+        out.flush();
+        reply = socket.getInputStream().readAllBytes();
+      }
+      assertThat(java.util.Arrays.copyOf(reply, 8)).isEqualTo(AMQP_HEADER);
+      List<Object> frames = performatives(reply);
+      assertThat(frames.get(0)).isInstanceOf(org.apache.qpid.proton.amqp.transport.Open.class);
+      Object last = frames.get(frames.size() - 1);
+      assertThat(last).isInstanceOf(org.apache.qpid.proton.amqp.transport.Close.class);
+      ErrorCondition why = ((org.apache.qpid.proton.amqp.transport.Close) last).getError();
+      assertThat(why.getCondition().toString())
+          .isIn("amqp:decode-error", "amqp:connection:framing-error");
+      // The slot is given back; the other connection goes on as before.
+      await().atMost(Duration.ofSeconds(5)).until(() -> hub.hub.sessions().connections() == before);
+      assertThat(bystander.send(s, telemetry("still", "{}"))).isInstanceOf(Accepted.class);
+    }
+  }
+
+  @Test
+  void aWrongProtocolHeaderIsAnsweredWithTheAmqpHeaderAndTheConnectionCloses() throws Exception {
+    try (var socket = rawSocket()) {
+      socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes());
+      byte[] reply = socket.getInputStream().readAllBytes();
+      assertThat(new String(reply, 0, Math.min(4, reply.length), StandardCharsets.US_ASCII))
+          .isEqualTo("AMQP");
+    }
+  }
+
+  @Test
+  void anExpiredTokenIsRefusedWith401() throws Exception {
+    String key = hub.deviceKey("a-expired");
+    try (AmqpTestClient c = AmqpTestClient.anonymous(hub.hub)) {
+      long longAgo = Instant.now().getEpochSecond() - 3600;
+      Message reply =
+          c.putTokenReply(
+              "localhost%2Fdevices%2Fa-expired",
+              AmqpTestClient.deviceToken("a-expired", key, longAgo));
+      assertThat(reply.getApplicationProperties().getValue())
+          .containsEntry("status-code", 401)
+          .hasEntrySatisfying(
+              "status-description", d -> assertThat(d.toString()).contains("expired"));
+      assertThatThrownBy(() -> c.sender("/devices/a-expired/messages/events"))
+          .satisfies(
+              t ->
+                  assertThat(conditionOf(t).getCondition().toString())
+                      .isEqualTo("amqp:unauthorized-access"));
+      assertThat(hub.hub.registry().find("a-expired").orElseThrow().connectionState())
+          .isEqualTo(ConnectionState.DISCONNECTED);
+    }
+  }
+
+  @Test
+  void malformedPutTokensGetA400() throws Exception {
+    try (AmqpTestClient c = AmqpTestClient.anonymous(hub.hub)) {
+      assertThat(c.putToken("localhost%2Fdevices%2Fa%2Ftwin", "SharedAccessSignature sr=x"))
+          .isEqualTo(400);
+      assertThat(c.putToken("localhost%2Fdevices%2Fnobody-at-all", "not a token")).isEqualTo(401);
+    }
+  }
+
+  @Test
+  void aConnectionThatAuthenticatesNothingIsClosedWithUnauthorizedAccess() throws Exception {
+    int before = hub.hub.sessions().connections();
+    try (AmqpTestClient c = AmqpTestClient.anonymous(hub.hub)) {
+      assertThat(hub.hub.sessions().connections()).isEqualTo(before + 1);
+      ErrorCondition why = AmqpTestClient.await(c.closed(), 20);
+      assertThat(why.getCondition().toString()).isEqualTo("amqp:unauthorized-access");
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> hub.hub.sessions().connections() == before);
+  }
+
+  @Test
+  void aDeviceAuthenticatesWithItsClientCertificateOverSaslExternal() throws Exception {
+    io.herd.testkit.TestPki.Issued self =
+        io.herd.testkit.TestPki.certificate("a-x509").clientAuth().build();
+    String thumb =
+        java.util.HexFormat.of()
+            .withUpperCase()
+            .formatHex(
+                java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(self.certificate().getEncoded()));
+    var put =
+        Future.await(
+            hub.client
+                .put("/devices/a-x509?api-version=2021-04-12")
+                .putHeader("Authorization", hub.owner())
+                .sendJson(
+                    new io.vertx.core.json.JsonObject()
+                        .put(
+                            "authentication",
+                            new io.vertx.core.json.JsonObject()
+                                .put("type", "selfSigned")
+                                .put(
+                                    "x509Thumbprint",
+                                    new io.vertx.core.json.JsonObject()
+                                        .put("primaryThumbprint", thumb)))));
+    assertThat(put.statusCode()).as(put.bodyAsString()).isEqualTo(200);
+    hub.deviceKey("a-x509-other");
+    try (Events events = new Events(e -> e.message().deviceId().equals("a-x509"));
+        AmqpTestClient c = AmqpTestClient.connect(hub.hub, null, null, self)) {
+      ProtonSender s = c.sender("/devices/a-x509/messages/events");
+      assertThat(c.send(s, telemetry("x1", "{}"))).isInstanceOf(Accepted.class);
+      assertThat(events.seen.get(0).message().systemProperties())
+          .containsEntry("iothub-connection-auth-method", "x509");
+      assertThatThrownBy(() -> c.sender("/devices/a-x509-other/messages/events"))
+          .satisfies(
+              t ->
+                  assertThat(conditionOf(t).getCondition().toString())
+                      .isEqualTo("amqp:unauthorized-access"));
+    }
+  }
 }

@@ -18,7 +18,6 @@ import io.vertx.proton.ProtonReceiver;
 import io.vertx.proton.ProtonSender;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
@@ -56,9 +55,10 @@ final class AmqpTestClient implements AutoCloseable {
    * Connects with TLS to the hub's AMQP port.
    *
    * @param user SASL PLAIN user name, null for SASL ANONYMOUS
-   * @param clientCert PEM certificate and key to present, null for none
+   * @param clientCert the certificate to present (with SASL EXTERNAL), null for none
    */
-  static AmqpTestClient connect(Hub hub, String user, String password, Path[] clientCert)
+  static AmqpTestClient connect(
+      Hub hub, String user, String password, io.herd.testkit.TestPki.Issued clientCert)
       throws Exception {
     Vertx vertx = Vertx.vertx();
     Context context = vertx.getOrCreateContext();
@@ -69,10 +69,15 @@ final class AmqpTestClient implements AutoCloseable {
             .setHostnameVerificationAlgorithm("HTTPS")
             .setConnectTimeout(10_000);
     if (clientCert != null) {
+      String key =
+          "-----BEGIN PRIVATE KEY-----\n"
+              + java.util.Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                  .encodeToString(clientCert.keys().getPrivate().getEncoded())
+              + "\n-----END PRIVATE KEY-----\n";
       options.setKeyCertOptions(
           new PemKeyCertOptions()
-              .setCertPath(clientCert[0].toString())
-              .setKeyPath(clientCert[1].toString()));
+              .setCertValue(io.vertx.core.buffer.Buffer.buffer(clientCert.pem()))
+              .setKeyValue(io.vertx.core.buffer.Buffer.buffer(key)));
       options.addEnabledSaslMechanism("EXTERNAL");
     } else if (user == null) {
       options.addEnabledSaslMechanism("ANONYMOUS");
@@ -117,7 +122,11 @@ final class AmqpTestClient implements AutoCloseable {
   }
 
   static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
+    return await(f, WAIT_SECONDS);
+  }
+
+  static <T> T await(Future<T> f, long seconds) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(seconds, TimeUnit.SECONDS);
   }
 
   private <T> T on(Supplier<Future<T>> op) throws Exception {

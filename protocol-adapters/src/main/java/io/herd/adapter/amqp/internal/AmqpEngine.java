@@ -17,6 +17,7 @@ import org.apache.qpid.proton.amqp.UnsignedLong;
 import org.apache.qpid.proton.amqp.transport.AmqpError;
 import org.apache.qpid.proton.amqp.transport.Close;
 import org.apache.qpid.proton.amqp.transport.ErrorCondition;
+import org.apache.qpid.proton.amqp.transport.Open;
 import org.apache.qpid.proton.codec.AMQPDefinedTypes;
 import org.apache.qpid.proton.codec.DecoderImpl;
 import org.apache.qpid.proton.codec.EncoderImpl;
@@ -307,26 +308,39 @@ final class AmqpEngine implements SaslListener {
         "closing AMQP connection [remote: {}, reason: {}]",
         transport.remoteAddress(),
         c == null ? "transport error" : c.getCondition() + " " + c.getDescription());
-    // proton-j stops writing after an input error; IoT Hub's clients still want to hear why, so
-    // the Close goes out by hand when the connection had been opened.
+    // proton-j stops writing after an input error; the client should still hear why (AMQP 1.0
+    // §2.8.15: framing and decode errors close the connection with an error). Once the peer has
+    // opened, frames are what it expects: an Open if none went out yet, then the Close.
     flush();
-    if (c != null && connection.getLocalState() == EndpointState.ACTIVE) {
-      transport.write(Buffer.buffer(closeFrame(c)));
+    if (c != null && connection.getRemoteState() == EndpointState.ACTIVE) {
+      if (proton.getFramesOutput() == 0) {
+        Open open = new Open();
+        open.setContainerId("herd");
+        transport.write(Buffer.buffer(frame(open)));
+      }
+      Close close = new Close();
+      close.setError(c);
+      transport.write(Buffer.buffer(frame(close)));
     }
     closing = true;
   }
 
-  /** An AMQP frame (channel 0) holding a Close performative with {@code condition}. */
-  static byte[] closeFrame(ErrorCondition condition) {
+  /** An AMQP frame on channel 0 holding {@code performative}. */
+  static byte[] frame(Object performative) {
     DecoderImpl decoder = new DecoderImpl();
     EncoderImpl encoder = new EncoderImpl(decoder);
     AMQPDefinedTypes.registerAllTypes(decoder, encoder);
-    Close close = new Close();
-    close.setError(condition);
-    ByteBuffer buf = ByteBuffer.allocate(1024 + description(condition).length() * 4);
-    buf.position(8);
-    encoder.setByteBuffer(buf);
-    encoder.writeObject(close);
+    ByteBuffer buf = ByteBuffer.allocate(512);
+    while (true) {
+      try {
+        buf.position(8);
+        encoder.setByteBuffer(buf);
+        encoder.writeObject(performative);
+        break;
+      } catch (java.nio.BufferOverflowException e) {
+        buf = ByteBuffer.allocate(buf.capacity() * 4);
+      }
+    }
     int size = buf.position();
     buf.putInt(0, size);
     buf.put(4, (byte) 2); // data offset in 4-byte words
@@ -335,10 +349,6 @@ final class AmqpEngine implements SaslListener {
     byte[] out = new byte[size];
     buf.get(0, out);
     return out;
-  }
-
-  private static String description(ErrorCondition c) {
-    return c.getDescription() == null ? "" : c.getDescription();
   }
 
   // ---- SASL (SaslListener)

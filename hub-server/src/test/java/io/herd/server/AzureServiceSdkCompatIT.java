@@ -99,23 +99,7 @@ class AzureServiceSdkCompatIT {
     String serviceToken = serviceToken();
     // Cloud-to-device messages wait in the durable queue while the devices are offline and reach
     // them when they connect and subscribe.
-    for (String id : java.util.List.of(mqttId, wsId)) {
-      hub.cloudToDevice()
-          .enqueue(
-              id,
-              new io.herd.server.c2d.OutgoingMessage(
-                  "c2d-1",
-                  null,
-                  io.herd.server.c2d.AckMode.FULL,
-                  null,
-                  null,
-                  null,
-                  Map.of("color", "blue"),
-                  ("hello " + id).getBytes(java.nio.charset.StandardCharsets.UTF_8)))
-          .toCompletionStage()
-          .toCompletableFuture()
-          .get(10, java.util.concurrent.TimeUnit.SECONDS);
-    }
+    enqueueHello(List.of(mqttId, wsId));
     var script =
         java.util.concurrent.CompletableFuture.supplyAsync(
             () ->

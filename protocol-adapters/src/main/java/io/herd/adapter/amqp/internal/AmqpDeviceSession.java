@@ -1,6 +1,7 @@
 package io.herd.adapter.amqp.internal;
 
 import io.herd.adapter.amqp.AmqpConfig;
+import io.herd.adapter.common.ActivityClock;
 import io.herd.adapter.common.AdapterServices;
 import io.herd.adapter.common.CloudToDeviceMessage;
 import io.herd.adapter.common.DeliveryOutcome;
@@ -14,7 +15,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,9 +41,6 @@ final class AmqpDeviceSession implements DeviceLink {
   private static final Symbol CHANNEL_CORRELATION_ID =
       Symbol.valueOf("com.microsoft:channel-correlation-id");
 
-  /** lastActivityTime is coarse: at most one registry update per identity and second. */
-  private static final long ACTIVITY_GRANULARITY_MS = 1000;
-
   private final AmqpConnection connection;
   private final AmqpEngine engine;
   private final AdapterServices services;
@@ -54,7 +51,7 @@ final class AmqpDeviceSession implements DeviceLink {
   private long expiryTimer = -1;
   private boolean registered;
   private boolean closed;
-  private long lastActivityMs;
+  private final ActivityClock activity;
 
   private TelemetryLink telemetry;
   private CloudToDeviceLink cloudToDevice;
@@ -73,6 +70,9 @@ final class AmqpDeviceSession implements DeviceLink {
     this.config = connection.config();
     this.identity = identity;
     this.methods = new MethodChannel(this);
+    this.activity =
+        new ActivityClock(
+            services.registry(), services.clock(), identity.deviceId(), identity.moduleId());
   }
 
   @Override
@@ -319,13 +319,7 @@ final class AmqpDeviceSession implements DeviceLink {
   // ---- helpers
 
   void activity() {
-    long now = services.clock().millis();
-    if (now - lastActivityMs >= ACTIVITY_GRANULARITY_MS) {
-      lastActivityMs = now;
-      services
-          .registry()
-          .activity(identity.deviceId(), identity.moduleId(), Instant.ofEpochMilli(now));
-    }
+    activity.touch();
   }
 
   HubException notOnline(String why) {

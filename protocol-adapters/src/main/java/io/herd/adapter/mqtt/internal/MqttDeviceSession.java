@@ -1,5 +1,6 @@
 package io.herd.adapter.mqtt.internal;
 
+import io.herd.adapter.common.ActivityClock;
 import io.herd.adapter.common.AdapterServices;
 import io.herd.adapter.common.CloudToDeviceMessage;
 import io.herd.adapter.common.DeliveryOutcome;
@@ -70,9 +71,6 @@ final class MqttDeviceSession implements DeviceLink {
   /** IoT Hub's cap on the server-side keep-alive (1.5 times the client's, at most this). */
   private static final long MAX_IDLE_SECONDS = 1767;
 
-  /** lastActivityTime is coarse: at most one registry update per connection and second. */
-  private static final long ACTIVITY_GRANULARITY_MS = 1000;
-
   private enum State {
     AWAITING_CONNECT,
     CONNECTED,
@@ -98,7 +96,7 @@ final class MqttDeviceSession implements DeviceLink {
   private long lastReadNanos = System.nanoTime();
   private long idleTimer = -1;
   private long expiryTimer = -1;
-  private long lastActivityMs;
+  private ActivityClock activity;
 
   private int inflight;
   private boolean pausedForInflight;
@@ -273,6 +271,8 @@ final class MqttDeviceSession implements DeviceLink {
       willPayload = c.payload().willMessageInBytes();
     }
     identity = id;
+    activity =
+        new ActivityClock(services.registry(), services.clock(), id.deviceId(), id.moduleId());
     state = State.CONNECTED;
     int keepAlive = c.variableHeader().keepAliveTimeSeconds();
     idleLimitNanos =
@@ -433,7 +433,7 @@ final class MqttDeviceSession implements DeviceLink {
       violation(i.reason());
       return;
     }
-    activity();
+    activity.touch();
   }
 
   private void telemetry(
@@ -785,16 +785,6 @@ final class MqttDeviceSession implements DeviceLink {
               transport.resume();
             }
           });
-    }
-  }
-
-  private void activity() {
-    long now = services.clock().millis();
-    if (now - lastActivityMs >= ACTIVITY_GRANULARITY_MS) {
-      lastActivityMs = now;
-      services
-          .registry()
-          .activity(identity.deviceId(), identity.moduleId(), Instant.ofEpochMilli(now));
     }
   }
 

@@ -122,10 +122,12 @@ class AmqpEndpointIT {
                   hub.hub.registry().find("a-tele").orElseThrow().connectionState()
                       == ConnectionState.CONNECTED);
       ProtonSender s = c.sender("/devices/a-tele/messages/events");
+      long next = hub.hub.events().nextSequence();
       DeliveryState outcome = c.send(s, telemetry("m1", "{\"t\":21.5}"));
       assertThat(outcome).isInstanceOf(Accepted.class);
-      // Accepted only once the events endpoint has it.
-      assertThat(events.seen).hasSize(1);
+      // Accepted only once the events endpoint has it; its readers hear of it soon after.
+      assertThat(hub.hub.events().nextSequence()).isEqualTo(next + 1);
+      await().atMost(Duration.ofSeconds(5)).until(() -> events.seen.size() == 1);
       var m = events.seen.get(0).message();
       assertThat(new String(m.body(), StandardCharsets.UTF_8)).isEqualTo("{\"t\":21.5}");
       assertThat(m.protocol()).isEqualTo("amqp");
@@ -888,6 +890,7 @@ class AmqpEndpointIT {
         AmqpTestClient c = AmqpTestClient.connect(hub.hub, null, null, self)) {
       ProtonSender s = c.sender("/devices/a-x509/messages/events");
       assertThat(c.send(s, telemetry("x1", "{}"))).isInstanceOf(Accepted.class);
+      await().atMost(Duration.ofSeconds(5)).until(() -> events.seen.size() == 1);
       assertThat(events.seen.get(0).message().systemProperties())
           .containsEntry("iothub-connection-auth-method", "x509");
       assertThatThrownBy(() -> c.sender("/devices/a-x509-other/messages/events"))

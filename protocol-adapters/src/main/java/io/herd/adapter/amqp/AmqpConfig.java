@@ -52,7 +52,7 @@ public record AmqpConfig(
   }
 
   public static AmqpConfig defaults() {
-    return new AmqpConfig(256 * 1024, 64, 0, 10, 240, 64 * 1024, 8, 100, 1000);
+    return new AmqpConfig(256 * 1024, 64, 0, 10, 240, 16 * 1024, 8, 100, 1000);
   }
 
   /** The same limits with another message size, link credit and device rate. */

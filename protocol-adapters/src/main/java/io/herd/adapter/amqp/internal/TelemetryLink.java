@@ -126,13 +126,19 @@ final class TelemetryLink implements LinkHandler {
     engine.scheduleFlush();
   }
 
-  /** One message done: its credit goes back, no faster than the device's rate allows. */
+  /**
+   * One message done: its credit goes back, no faster than the device's rate allows. Without a
+   * rate, credit goes back in batches of half the window: one flow frame per batch rather than per
+   * message, while a device that keeps fewer than half the credit in flight never waits for it.
+   */
   private void giveCredit() {
     owedCredit++;
     int rate = config.deviceMessagesPerSecond();
     if (rate == 0) {
-      receiver.flow(owedCredit);
-      owedCredit = 0;
+      if (owedCredit >= Math.max(1, config.linkCredit() / 2)) {
+        receiver.flow(owedCredit);
+        owedCredit = 0;
+      }
       return;
     }
     long now = System.nanoTime();

@@ -84,6 +84,10 @@ final class AmqpEngine implements SaslListener {
   private boolean closed;
   private boolean closing;
   private boolean flushScheduled;
+
+  /** Inside {@link #received}, which writes the output at its end. */
+  private boolean receiving;
+
   private boolean pausedForWrite;
   private long tickTimer = -1;
   private long nextTag;
@@ -135,6 +139,7 @@ final class AmqpEngine implements SaslListener {
     if (closed || closing) {
       return;
     }
+    receiving = true;
     ByteBuf in = ((BufferInternal) data).getByteBuf();
     try {
       while (in.isReadable()) {
@@ -154,6 +159,7 @@ final class AmqpEngine implements SaslListener {
           "AMQP input rejected [remote: {}, error: {}]", transport.remoteAddress(), e.toString());
     }
     processEvents();
+    receiving = false;
     flush();
   }
 
@@ -476,7 +482,7 @@ final class AmqpEngine implements SaslListener {
 
   /** Writes what the engine produced before this turn of the event loop ends. */
   void scheduleFlush() {
-    if (flushScheduled || closed) {
+    if (flushScheduled || closed || receiving) {
       return;
     }
     flushScheduled = true;

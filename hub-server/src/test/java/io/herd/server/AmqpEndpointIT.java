@@ -280,6 +280,32 @@ class AmqpEndpointIT {
   }
 
   @Test
+  void manyMessagesInFlightAreAllAcceptedAsCreditComesBack() throws Exception {
+    String key = hub.deviceKey("a-burst");
+    int count = 500;
+    try (Events events = new Events(e -> e.message().deviceId().equals("a-burst"));
+        AmqpTestClient c = AmqpTestClient.anonymous(hub.hub)) {
+      c.putToken("localhost%2Fdevices%2Fa-burst", AmqpTestClient.deviceToken("a-burst", key));
+      ProtonSender s = c.sender("/devices/a-burst/messages/events");
+      List<DeliveryState> outcomes = new CopyOnWriteArrayList<>();
+      // More than the link credit (64), sent without waiting: the sender queues what has no
+      // credit yet, and the hub's credit must keep coming back.
+      c.run(
+          () -> {
+            for (int i = 0; i < count; i++) {
+              s.send(
+                  telemetry("b" + i, "{\"i\":" + i + "}"), d -> outcomes.add(d.getRemoteState()));
+            }
+          });
+      await().atMost(Duration.ofSeconds(20)).until(() -> outcomes.size() == count);
+      assertThat(outcomes).allMatch(o -> o instanceof Accepted);
+      await().atMost(Duration.ofSeconds(5)).until(() -> events.seen.size() == count);
+      assertThat(events.seen.get(count - 1).message().systemProperties())
+          .containsEntry("message-id", "b" + (count - 1));
+    }
+  }
+
+  @Test
   void oversizeTelemetryIsRejectedAndTheLinkStays() throws Exception {
     String key = hub.deviceKey("a-big");
     try (AmqpTestClient c = AmqpTestClient.anonymous(hub.hub)) {

@@ -14,7 +14,8 @@ package io.herd.adapter.amqp;
  *     a certificate-authenticated link) and how long it may stay without any authenticated identity
  * @param idleTimeoutSeconds the idle timeout the hub announces in its Open: a peer silent for
  *     longer is disconnected (clients send heartbeats at half of it)
- * @param maxFrameSize largest AMQP frame in either direction
+ * @param maxFrameSize largest AMQP frame in either direction; the engine keeps an input and an
+ *     output buffer of this size per connection (two more with a SASL layer)
  * @param maxSessions sessions per connection
  * @param maxIdentities devices and modules one connection may authenticate (multiplexing)
  * @param feedbackPollMillis how often an idle feedback link looks for new feedback records
@@ -52,7 +53,7 @@ public record AmqpConfig(
   }
 
   public static AmqpConfig defaults() {
-    return new AmqpConfig(256 * 1024, 64, 0, 10, 240, 16 * 1024, 8, 100, 1000);
+    return new AmqpConfig(256 * 1024, 64, 0, 10, 240, 8 * 1024, 8, 100, 1000);
   }
 
   /** The same limits with another message size, link credit and device rate. */

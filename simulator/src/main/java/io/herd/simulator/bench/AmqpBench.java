@@ -77,6 +77,7 @@ public final class AmqpBench {
       int bodyBytes,
       int eventLoops,
       int connectConcurrency,
+      int holdSeconds,
       int timeoutSeconds,
       Path resultFile) {}
 
@@ -90,6 +91,8 @@ public final class AmqpBench {
         --body-bytes N            JSON body size (default 160)
         --event-loops N           client event loops (default: cores)
         --connect-concurrency N   connections being set up at once (default 100)
+        --hold-seconds N          hold the connections idle this long before the load, e.g. to
+                                  measure the hub's memory per connection (default 0)
         --host H                  loopback address of the hub (default 127.0.0.1)
         --port N                  the hub's AMQP TLS port (default: ports.amqp of hub.json)
         --timeout-seconds N       hard limit of the run (default 600)
@@ -137,6 +140,7 @@ public final class AmqpBench {
               BenchSupport.intArg(v, "body-bytes", 160, 16, 256 * 1024),
               BenchSupport.intArg(v, "event-loops", cores, 1, 64),
               BenchSupport.intArg(v, "connect-concurrency", 100, 1, 10_000),
+              BenchSupport.intArg(v, "hold-seconds", 0, 0, 86_400),
               BenchSupport.intArg(v, "timeout-seconds", 600, 10, 86_400),
               BenchSupport.pathArg(v, "result-file"));
       BenchSupport.requireValid(v, prefix);
@@ -240,6 +244,11 @@ public final class AmqpBench {
         results.put("connect.devices", Long.toString(connect.connected));
         results.put("connect.perSecond", fmt(connect.connected / Math.max(connectSeconds, 1e-9)));
         boolean ok = connect.connected == o.devices() && connect.failed == 0;
+        if (ok && o.holdSeconds() > 0) {
+          out.printf(Locale.ROOT, "hold      : %d s with every connection idle%n", o.holdSeconds());
+          BenchSupport.sleepUntil(
+              Math.min(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(o.holdSeconds())));
+        }
         if (ok) {
           ok = load(loops, results);
         }

@@ -75,7 +75,11 @@ final class AmqpEngine implements SaslListener {
   private final AmqpConfig config;
   private final Transport proton;
   private final Connection connection;
-  private final Sasl sasl;
+
+  /** The first bytes, until they tell whether the client starts with a SASL layer. */
+  private Buffer header = Buffer.buffer(8);
+
+  private boolean layered;
   private Handler handler;
 
   private boolean closed;
@@ -104,12 +108,6 @@ final class AmqpEngine implements SaslListener {
     proton.setOutboundFrameSizeLimit(config.maxFrameSize());
     proton.setIdleTimeout((int) TimeUnit.SECONDS.toMillis(config.idleTimeoutSeconds()));
     proton.setEmitFlowEventOnSend(false);
-    this.sasl = proton.sasl();
-    sasl.server();
-    // [wire §3.1] The Node SDK sends no SASL layer at all; other clients use one.
-    sasl.allowSkip(true);
-    sasl.setMechanisms("EXTERNAL", "PLAIN", "ANONYMOUS");
-    sasl.setListener(this);
     this.connection = Proton.connection();
     connection.setContainer("herd");
     proton.bind(connection);
@@ -138,6 +136,15 @@ final class AmqpEngine implements SaslListener {
     if (closed || closing) {
       return;
     }
+    if (!layered) {
+      header.appendBuffer(data);
+      if (header.length() < 5) {
+        return;
+      }
+      chooseLayers(header.getByte(4));
+      data = header;
+      header = null;
+    }
     receiving = true;
     ByteBuf in = ((BufferInternal) data).getByteBuf();
     try {
@@ -160,6 +167,23 @@ final class AmqpEngine implements SaslListener {
     processWork();
     receiving = false;
     flush();
+  }
+
+  /**
+   * Adds the SASL server layer when the client's protocol header asks for it ({@code AMQP} with
+   * protocol id 3). [wire §3.1] The Node SDK sends the plain AMQP header (protocol id 0), without
+   * any SASL layer; the layer costs two frame-sized buffers per connection, so it is only added for
+   * clients that use it. Anything else goes to the plain engine, which answers a wrong header with
+   * its own and closes.
+   */
+  private void chooseLayers(byte protocolId) {
+    layered = true;
+    if (protocolId == 3) {
+      Sasl sasl = proton.sasl();
+      sasl.server();
+      sasl.setMechanisms("EXTERNAL", "PLAIN", "ANONYMOUS");
+      sasl.setListener(this);
+    }
   }
 
   private static final EnumSet<EndpointState> UNINITIALIZED =

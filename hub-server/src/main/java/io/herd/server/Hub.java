@@ -1,5 +1,7 @@
 package io.herd.server;
 
+import io.herd.adapter.amqp.AmqpAdapter;
+import io.herd.adapter.amqp.AmqpConfig;
 import io.herd.adapter.common.AdapterServices;
 import io.herd.adapter.common.DeviceAuthenticator;
 import io.herd.adapter.common.DeviceSessions;
@@ -35,6 +37,7 @@ import io.herd.server.internal.HttpsVerticle;
 import io.herd.server.internal.HubInfoFile;
 import io.herd.server.internal.HubJobTargets;
 import io.herd.server.internal.PortPermissions;
+import io.herd.server.internal.QueueService;
 import io.herd.server.internal.SessionRecipients;
 import io.herd.server.internal.TwinIdentities;
 import io.herd.server.jobs.JobEngine;
@@ -114,6 +117,8 @@ public final class Hub implements AutoCloseable {
   private int mqttPort;
   private int mqttPlainPort = -1;
   private MqttAdapter mqtt;
+  private int amqpPort;
+  private AmqpAdapter amqp;
   private DeviceSessions sessions;
   private LiveEventStream events;
   private CloudToDeviceQueues cloudToDevice;
@@ -264,10 +269,11 @@ public final class Hub implements AutoCloseable {
     mqttPort = freePortIfZero(config.mqttPort());
     List<NetServerOptions> mqttListeners = new ArrayList<>();
     mqttListeners.add(
-        ServerTls.apply(mqttServerOptions(mqttPort), tls, /* requestClientCertificates= */ true));
+        ServerTls.apply(
+            deviceListenerOptions(mqttPort), tls, /* requestClientCertificates= */ true));
     if (limits.mqttPlainPort() >= 0) {
       mqttPlainPort = freePortIfZero(limits.mqttPlainPort());
-      mqttListeners.add(mqttServerOptions(mqttPlainPort));
+      mqttListeners.add(deviceListenerOptions(mqttPlainPort));
     }
     mqtt =
         Future.await(
@@ -289,6 +295,30 @@ public final class Hub implements AutoCloseable {
                 config.jobsDir(),
                 config.dataDir().resolve("jobs-work"),
                 Clock.systemUTC()));
+    AmqpConfig amqpConfig =
+        AmqpConfig.defaults()
+            .withDeviceLimits(
+                limits.mqttMaxMessageBytes(), limits.mqttMaxInflight(), limits.deviceMessageRate());
+    amqpPort = freePortIfZero(config.amqpPort());
+    amqp =
+        Future.await(
+            AmqpAdapter.start(
+                vertx,
+                amqpConfig,
+                adapterServices,
+                authenticator,
+                new QueueService(cloudToDevice),
+                List.of(
+                    ServerTls.apply(
+                        deviceListenerOptions(amqpPort),
+                        tls,
+                        /* requestClientCertificates= */ true)),
+                EVENT_LOOPS));
+    LOG.info(
+        "AMQP listening [tls-port: {}, websocket: https port {} ({})]",
+        amqpPort,
+        MqttAdapter.WEBSOCKET_PATH,
+        AmqpAdapter.WEBSOCKET_SUBPROTOCOL);
 
     ServiceApi api =
         new ServiceApi(
@@ -316,7 +346,8 @@ public final class Hub implements AutoCloseable {
             .setIdleTimeoutUnit(TimeUnit.SECONDS)
             .setCompressionSupported(false)
             .setTcpNoDelay(true)
-            .setWebSocketSubProtocols(List.of(MqttAdapter.WEBSOCKET_SUBPROTOCOL))
+            .setWebSocketSubProtocols(
+                List.of(MqttAdapter.WEBSOCKET_SUBPROTOCOL, AmqpAdapter.WEBSOCKET_SUBPROTOCOL))
             .setMaxWebSocketFrameSize(MqttAdapter.maxWebSocketBytes(mqttConfig))
             .setMaxWebSocketMessageSize(MqttAdapter.maxWebSocketBytes(mqttConfig));
     ServerTls.apply(httpOptions, tls, /* requestClientCertificates= */ true);
@@ -328,18 +359,14 @@ public final class Hub implements AutoCloseable {
                     new HttpsVerticle(
                         httpOptions,
                         v -> api.router(v, ready::get, scrape),
-                        mqtt.webSocketHandler()),
+                        mqtt.webSocketHandler(),
+                        amqp.webSocketHandler()),
                 new DeploymentOptions().setInstances(instances)));
 
     HubInfoFile.write(
         config.dataDir().resolve("hub.json"),
         HubInfoFile.content(
-            config.hostName(),
-            httpsPort,
-            mqttPort,
-            config.amqpPort(),
-            tls.caCertificate(),
-            policies));
+            config.hostName(), httpsPort, mqttPort, amqpPort, tls.caCertificate(), policies));
     ready.set(true);
     LOG.info(
         "herd ready [host-name: {}, https: {}, data-dir: {}, devices: {}, startup-ms: {}]",
@@ -386,7 +413,8 @@ public final class Hub implements AutoCloseable {
     return queues;
   }
 
-  private NetServerOptions mqttServerOptions(int port) {
+  /** Options of a device listener (MQTT or AMQP) on {@code port}. */
+  private NetServerOptions deviceListenerOptions(int port) {
     return new NetServerOptions()
         .setHost(config.bindHost())
         .setPort(port)
@@ -437,6 +465,11 @@ public final class Hub implements AutoCloseable {
   /** The MQTT-over-TLS port. */
   public int mqttPort() {
     return mqttPort;
+  }
+
+  /** The AMQP-over-TLS port. */
+  public int amqpPort() {
+    return amqpPort;
   }
 
   /** The plain MQTT port, -1 when there is none. */
@@ -519,6 +552,9 @@ public final class Hub implements AutoCloseable {
       }
       if (mqtt != null) {
         Future.await(mqtt.close());
+      }
+      if (amqp != null) {
+        Future.await(amqp.close());
       }
       if (jobs != null) {
         Future.await(jobs.close());

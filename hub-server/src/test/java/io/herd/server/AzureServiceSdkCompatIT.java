@@ -9,6 +9,7 @@ import io.herd.testkit.TestPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,7 +33,9 @@ class AzureServiceSdkCompatIT {
                 "localhost",
                 443,
                 0,
-                0,
+                // The service SDK's AMQP client (Client.send, feedback) dials amqps://HostName, so
+                // port 5671.
+                5671,
                 TestPostgres.freshDatabaseUrl(),
                 null,
                 null,
@@ -98,23 +101,7 @@ class AzureServiceSdkCompatIT {
     String serviceToken = serviceToken();
     // Cloud-to-device messages wait in the durable queue while the devices are offline and reach
     // them when they connect and subscribe.
-    for (String id : java.util.List.of(mqttId, wsId)) {
-      hub.cloudToDevice()
-          .enqueue(
-              id,
-              new io.herd.server.c2d.OutgoingMessage(
-                  "c2d-1",
-                  null,
-                  io.herd.server.c2d.AckMode.FULL,
-                  null,
-                  null,
-                  null,
-                  Map.of("color", "blue"),
-                  ("hello " + id).getBytes(java.nio.charset.StandardCharsets.UTF_8)))
-          .toCompletionStage()
-          .toCompletableFuture()
-          .get(10, java.util.concurrent.TimeUnit.SECONDS);
-    }
+    enqueueHello(List.of(mqttId, wsId));
     var script =
         java.util.concurrent.CompletableFuture.supplyAsync(
             () ->
@@ -139,6 +126,95 @@ class AzureServiceSdkCompatIT {
     org.awaitility.Awaitility.await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> hub.cloudToDevice().pending(mqttId) + hub.cloudToDevice().pending(wsId) == 0);
+  }
+
+  @Test
+  void deviceSdkWorksOverAmqpAndAmqpOverWebSocket() throws Exception {
+    NodeSdk.assumeAvailable();
+    NodeSdk sdk = NodeSdk.installed();
+    String suffix = Long.toHexString(System.nanoTime());
+    String amqpId = "amqp-compat-" + suffix;
+    String wsId = "amqpws-compat-" + suffix;
+    String amqpCs = deviceConnectionString(amqpId) + ";GatewayHostName=localhost:" + hub.amqpPort();
+    // AMQP over WebSocket always dials port 443 (wire §8.1).
+    String wsCs = deviceConnectionString(wsId);
+    String owner = hub.policies().find("iothubowner").orElseThrow().connectionString("localhost");
+    List<String> ids = List.of(amqpId, wsId);
+    enqueueHello(ids);
+    var script =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () ->
+                sdk.run(
+                    sdk.script("device-amqp-compat.js"),
+                    Map.of(
+                        "HERD_DEVICE_CS_AMQP",
+                        amqpCs,
+                        "HERD_DEVICE_CS_AMQPWS",
+                        wsCs,
+                        "HERD_SERVICE_CS",
+                        owner,
+                        "HERD_SERVICE_TOKEN",
+                        serviceToken(),
+                        "HERD_CA_FILE",
+                        hub.caFile().toString(),
+                        "NODE_EXTRA_CA_CERTS",
+                        hub.caFile().toString()),
+                    Duration.ofMinutes(3)));
+    for (String d : ids) {
+      invokeWhenSubscribed(d, script);
+    }
+    NodeSdk.Result r = script.get(4, java.util.concurrent.TimeUnit.MINUTES);
+    assertAllPassed(r);
+    // Completed with an accepted disposition, durably, so the queues empty, with Success feedback.
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> ids.stream().mapToInt(d -> hub.cloudToDevice().pending(d)).sum() == 0);
+  }
+
+  @Test
+  void serviceClientSendsCloudToDeviceMessagesAndReceivesFeedbackOverAmqp() throws Exception {
+    NodeSdk.assumeAvailable();
+    NodeSdk sdk = NodeSdk.installed();
+    String suffix = Long.toHexString(System.nanoTime());
+    String receiver = "svc-amqp-" + suffix;
+    String offline = "svc-amqp-offline-" + suffix;
+    String cs = deviceConnectionString(receiver) + ";GatewayHostName=localhost:" + hub.amqpPort();
+    deviceConnectionString(offline);
+    String owner = hub.policies().find("iothubowner").orElseThrow().connectionString("localhost");
+    NodeSdk.Result r =
+        sdk.run(
+            sdk.script("service-amqp-compat.js"),
+            Map.of(
+                "HERD_SERVICE_CS", owner,
+                "HERD_DEVICE_CS", cs,
+                "HERD_OFFLINE_DEVICE", offline,
+                "HERD_CA_FILE", hub.caFile().toString(),
+                "NODE_EXTRA_CA_CERTS", hub.caFile().toString()),
+            Duration.ofMinutes(3));
+    assertAllPassed(r);
+    assertThat(hub.cloudToDevice().pending(receiver)).isZero();
+    assertThat(hub.cloudToDevice().pending(offline)).isEqualTo(50);
+  }
+
+  /** Queues "hello {id}" (message id c2d-1, ack full, property color=blue) for each device. */
+  private static void enqueueHello(List<String> ids) throws Exception {
+    for (String id : ids) {
+      hub.cloudToDevice()
+          .enqueue(
+              id,
+              new io.herd.server.c2d.OutgoingMessage(
+                  "c2d-1",
+                  null,
+                  io.herd.server.c2d.AckMode.FULL,
+                  null,
+                  null,
+                  null,
+                  Map.of("color", "blue"),
+                  ("hello " + id).getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
   }
 
   @Test

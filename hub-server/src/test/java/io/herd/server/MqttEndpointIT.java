@@ -559,7 +559,7 @@ class MqttEndpointIT {
     String key = device("m-c2d");
     try (MqttTestDevice d = MqttTestDevice.connect(hub, "m-c2d", key)) {
       d.subscribe("devices/m-c2d/messages/devicebound/#", 1);
-      Future<Void> sent =
+      Future<io.herd.adapter.common.DeliveryOutcome> sent =
           hub.hub
               .sessions()
               .deliver(

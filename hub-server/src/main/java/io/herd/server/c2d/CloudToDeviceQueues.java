@@ -1,6 +1,7 @@
 package io.herd.server.c2d;
 
 import io.herd.adapter.common.CloudToDeviceMessage;
+import io.herd.adapter.common.DeliveryOutcome;
 import io.herd.core.Contexts;
 import io.herd.core.ErrorCode;
 import io.herd.core.HubException;
@@ -338,6 +339,21 @@ public final class CloudToDeviceQueues {
   }
 
   /**
+   * Stores feedback records again that were taken but not delivered (e.g. the service's AMQP link
+   * went away before it accepted them); completes once they are stored.
+   */
+  public Future<Void> restoreFeedback(List<Feedback> records) {
+    return onOwner(
+        () -> {
+          List<Future<Void>> stored = new ArrayList<>(records.size());
+          for (Feedback f : records) {
+            stored.add(commits.add(new QueueChange.AddFeedback(f)));
+          }
+          return Future.all(stored).mapEmpty();
+        });
+  }
+
+  /**
    * Takes the next message for a polling device and locks it for {@link #LOCK_TIMEOUT}: it counts
    * as a delivery attempt and is invisible until it is completed, rejected, abandoned or its lock
    * expires. Completes with null when nothing waits; fails with DeviceNotFound.
@@ -511,17 +527,13 @@ public final class CloudToDeviceQueues {
             });
   }
 
-  private void delivered(Entry e, Object connection, AsyncResult<Void> ar) {
+  private void delivered(Entry e, Object connection, AsyncResult<DeliveryOutcome> ar) {
     DeviceQueue q = e.queue;
     q.inFlight--;
     e.sentOn = null;
     if (ar.succeeded()) {
       if (!e.removed) {
-        forget(e);
-        remove(e);
-        if (e.message.ack().onSuccess()) {
-          commits.add(new QueueChange.AddFeedback(Feedback.of(e.message, FeedbackStatus.SUCCESS)));
-        }
+        settled(e, ar.result());
       }
       pump(q);
     } else {
@@ -538,6 +550,23 @@ public final class CloudToDeviceQueues {
       }
     }
     removeIfIdle(q);
+  }
+
+  /** The device settled a pushed message: completed or rejected remove it, abandoned keeps it. */
+  private void settled(Entry e, DeliveryOutcome outcome) {
+    if (outcome == DeliveryOutcome.ABANDONED) {
+      // Visible again at once; the attempt counts towards maxDeliveryCount.
+      return;
+    }
+    forget(e);
+    remove(e);
+    boolean completed = outcome == DeliveryOutcome.COMPLETED;
+    if (completed ? e.message.ack().onSuccess() : e.message.ack().onFailure()) {
+      commits.add(
+          new QueueChange.AddFeedback(
+              Feedback.of(
+                  e.message, completed ? FeedbackStatus.SUCCESS : FeedbackStatus.REJECTED)));
+    }
   }
 
   private void retryLater(DeviceQueue q) {

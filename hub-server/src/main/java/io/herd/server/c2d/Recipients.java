@@ -1,6 +1,7 @@
 package io.herd.server.c2d;
 
 import io.herd.adapter.common.CloudToDeviceMessage;
+import io.herd.adapter.common.DeliveryOutcome;
 import io.vertx.core.Future;
 
 /** The devices as the queues see them: the registry for identities, the sessions for delivery. */
@@ -18,6 +19,6 @@ public interface Recipients {
    */
   Object connection(String deviceId);
 
-  /** Sends a message; completes when the device acknowledged it. */
-  Future<Void> deliver(String deviceId, CloudToDeviceMessage message);
+  /** Sends a message; completes with how the device settled it. */
+  Future<DeliveryOutcome> deliver(String deviceId, CloudToDeviceMessage message);
 }

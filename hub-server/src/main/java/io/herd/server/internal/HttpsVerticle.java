@@ -1,5 +1,6 @@
 package io.herd.server.internal;
 
+import io.herd.adapter.amqp.AmqpAdapter;
 import io.herd.adapter.mqtt.MqttAdapter;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -21,18 +22,23 @@ public final class HttpsVerticle extends VerticleBase {
   private final HttpServerOptions options;
   private final Function<io.vertx.core.Vertx, Router> routerFactory;
   private final Handler<ServerWebSocket> mqttOverWebSocket;
+  private final Handler<ServerWebSocket> amqpOverWebSocket;
   private HttpServer server;
 
   /**
    * @param mqttOverWebSocket serves WebSockets on {@link MqttAdapter#WEBSOCKET_PATH}
+   * @param amqpOverWebSocket serves those on the same path whose client chose the sub-protocol
+   *     {@link AmqpAdapter#WEBSOCKET_SUBPROTOCOL} (wire §10.4)
    */
   public HttpsVerticle(
       HttpServerOptions options,
       Function<io.vertx.core.Vertx, Router> routerFactory,
-      Handler<ServerWebSocket> mqttOverWebSocket) {
+      Handler<ServerWebSocket> mqttOverWebSocket,
+      Handler<ServerWebSocket> amqpOverWebSocket) {
     this.options = options;
     this.routerFactory = routerFactory;
     this.mqttOverWebSocket = mqttOverWebSocket;
+    this.amqpOverWebSocket = amqpOverWebSocket;
   }
 
   @Override
@@ -42,7 +48,14 @@ public final class HttpsVerticle extends VerticleBase {
             .createHttpServer(options)
             .requestHandler(routerFactory.apply(vertx))
             .webSocketHandshakeHandler(MqttAdapter::onHandshake)
-            .webSocketHandler(mqttOverWebSocket);
+            .webSocketHandler(
+                ws -> {
+                  if (AmqpAdapter.WEBSOCKET_SUBPROTOCOL.equals(ws.subProtocol())) {
+                    amqpOverWebSocket.handle(ws);
+                  } else {
+                    mqttOverWebSocket.handle(ws);
+                  }
+                });
     return server.listen();
   }
 

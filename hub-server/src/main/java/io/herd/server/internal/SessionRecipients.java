@@ -1,6 +1,7 @@
 package io.herd.server.internal;
 
 import io.herd.adapter.common.CloudToDeviceMessage;
+import io.herd.adapter.common.DeliveryOutcome;
 import io.herd.adapter.common.DeviceSessions;
 import io.herd.core.twin.TwinKey;
 import io.herd.registry.Device;
@@ -34,7 +35,7 @@ public final class SessionRecipients implements Recipients {
   }
 
   @Override
-  public Future<Void> deliver(String deviceId, CloudToDeviceMessage message) {
+  public Future<DeliveryOutcome> deliver(String deviceId, CloudToDeviceMessage message) {
     return sessions.deliver(TwinKey.device(deviceId), message);
   }
 }

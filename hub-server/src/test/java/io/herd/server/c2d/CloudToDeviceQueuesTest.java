@@ -4,6 +4,7 @@ import static io.herd.testkit.FailedFutures.codeOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.herd.adapter.common.DeliveryOutcome;
 import io.herd.core.ErrorCode;
 import io.herd.core.HubException;
 import io.vertx.core.Future;
@@ -135,10 +136,10 @@ class CloudToDeviceQueuesTest {
         .extracting(FakeRecipients.Delivery::messageId)
         .containsExactly("m1", "m2", "m3", "m4");
     assertThat(devices.deliveries).isEmpty();
-    first.get(0).outcome().complete();
+    first.get(0).outcome().complete(DeliveryOutcome.COMPLETED);
     assertThat(devices.next().messageId()).isEqualTo("m5");
     for (int i = 1; i < 4; i++) {
-      first.get(i).outcome().complete();
+      first.get(i).outcome().complete(DeliveryOutcome.COMPLETED);
     }
     await().until(() -> devices.counts.get("d1") == 1);
     assertThat(store.changes(QueueChange.Remove.class)).hasSize(4);
@@ -184,12 +185,44 @@ class CloudToDeviceQueuesTest {
   }
 
   @Test
+  void aRejectedMessageIsRemovedWithRejectedFeedback() throws Exception {
+    Future.await(queues.enqueue("d1", message("rejected", AckMode.NEGATIVE)));
+    Future.await(queues.enqueue("d1", message("next", AckMode.NONE)));
+    connect("d1");
+    FakeRecipients.Delivery first = devices.next();
+    assertThat(first.messageId()).isEqualTo("rejected");
+    first.outcome().complete(DeliveryOutcome.REJECTED);
+    assertThat(devices.next().messageId()).isEqualTo("next");
+    await().until(() -> store.feedback().size() == 1);
+    assertThat(store.feedback())
+        .extracting(Feedback::originalMessageId, Feedback::statusCode)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("rejected", FeedbackStatus.REJECTED));
+    await().until(() -> store.changes(QueueChange.Remove.class).size() == 1);
+  }
+
+  @Test
+  void anAbandonedMessageIsDeliveredAgainUntilItsDeliveryCountRunsOut() throws Exception {
+    Future.await(queues.enqueue("d1", message("m1", AckMode.FULL)));
+    connect("d1");
+    FakeRecipients.Delivery first = devices.next();
+    first.outcome().complete(DeliveryOutcome.ABANDONED);
+    FakeRecipients.Delivery second = devices.next();
+    assertThat(second.messageId()).isEqualTo("m1");
+    second.outcome().complete(DeliveryOutcome.ABANDONED);
+    // maxDeliveryCount is 2: the third attempt is not made.
+    await().until(() -> store.feedback().size() == 1);
+    assertThat(store.feedback().get(0).statusCode())
+        .isEqualTo(FeedbackStatus.DELIVERY_COUNT_EXCEEDED);
+    assertThat(devices.deliveries).isEmpty();
+  }
+
+  @Test
   void successFeedbackOnlyWhenAsked() throws Exception {
     Future.await(queues.enqueue("d1", message("positive", AckMode.POSITIVE)));
     Future.await(queues.enqueue("d1", message("negative", AckMode.NEGATIVE)));
     connect("d1");
-    devices.next().outcome().complete();
-    devices.next().outcome().complete();
+    devices.next().outcome().complete(DeliveryOutcome.COMPLETED);
+    devices.next().outcome().complete(DeliveryOutcome.COMPLETED);
     await().until(() -> store.changes(QueueChange.Remove.class).size() == 2);
     assertThat(store.feedback())
         .extracting(Feedback::originalMessageId, Feedback::statusCode)
@@ -289,7 +322,7 @@ class CloudToDeviceQueuesTest {
     Future<Enqueued> online = queues.enqueue("d1", message("m1", AckMode.POSITIVE));
     FakeRecipients.Delivery d = devices.next();
     assertThat(d.messageId()).isEqualTo("m1");
-    d.outcome().complete();
+    d.outcome().complete(DeliveryOutcome.COMPLETED);
     assertThat(Future.await(online).messageId()).isEqualTo("m1");
     assertThat(offline.isComplete()).isFalse();
     store.held.get(0).complete();

@@ -1,6 +1,7 @@
 package io.herd.server.c2d;
 
 import io.herd.adapter.common.CloudToDeviceMessage;
+import io.herd.adapter.common.DeliveryOutcome;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.util.Map;
@@ -11,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 
 /** Devices whose deliveries wait in a queue until the test settles them. */
 final class FakeRecipients implements Recipients {
-  record Delivery(String deviceId, CloudToDeviceMessage message, Promise<Void> outcome) {
+  record Delivery(String deviceId, CloudToDeviceMessage message, Promise<DeliveryOutcome> outcome) {
     String messageId() {
       return message.systemProperties().get("$.mid");
     }
@@ -38,8 +39,8 @@ final class FakeRecipients implements Recipients {
   }
 
   @Override
-  public Future<Void> deliver(String deviceId, CloudToDeviceMessage message) {
-    Promise<Void> p = Promise.promise();
+  public Future<DeliveryOutcome> deliver(String deviceId, CloudToDeviceMessage message) {
+    Promise<DeliveryOutcome> p = Promise.promise();
     deliveries.add(new Delivery(deviceId, message, p));
     return p.future();
   }

@@ -27,10 +27,11 @@ public interface DeviceLink {
   Future<MethodResult> invokeMethod(String methodName, Buffer payload, Duration timeout);
 
   /**
-   * Delivers a cloud-to-device message; completes when the device acknowledged it (MQTT PUBACK).
-   * Fails with 404103 DeviceNotOnline when the device has not subscribed to them.
+   * Delivers a cloud-to-device message; completes with how the device settled it (MQTT PUBACK:
+   * completed; AMQP: accepted, rejected or released). Fails with 404103 DeviceNotOnline when the
+   * device has not subscribed to them or went away before settling.
    */
-  Future<Void> deliver(CloudToDeviceMessage message);
+  Future<DeliveryOutcome> deliver(CloudToDeviceMessage message);
 
   /** Whether the device is subscribed to direct methods now; callable from any thread. */
   boolean acceptsMethods();

@@ -1,6 +1,8 @@
 package io.herd.adapter.common;
 
+import io.herd.core.Timestamps;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -23,5 +25,30 @@ public record DeviceMessage(
   public DeviceMessage {
     systemProperties = Map.copyOf(systemProperties);
     properties = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(properties));
+  }
+
+  /**
+   * Telemetry as a device sent it, stamped with what IoT Hub adds on ingest: the connection's
+   * device (and module) id, how it authenticated, the enqueued time and the message source.
+   *
+   * @param systemProperties what the device set, by IoT Hub's names (see the record)
+   */
+  public static DeviceMessage telemetry(
+      DeviceIdentity identity,
+      Map<String, String> systemProperties,
+      Map<String, String> properties,
+      byte[] body,
+      Instant now,
+      String protocol) {
+    Map<String, String> system = new LinkedHashMap<>(systemProperties);
+    system.put("iothub-connection-device-id", identity.deviceId());
+    if (identity.moduleId() != null) {
+      system.put("iothub-connection-module-id", identity.moduleId());
+    }
+    system.put("iothub-connection-auth-method", identity.authMethod());
+    system.put("iothub-enqueuedtime", Timestamps.format(now));
+    system.put("iothub-message-source", "Telemetry");
+    return new DeviceMessage(
+        identity.deviceId(), identity.moduleId(), system, properties, body, now, protocol);
   }
 }

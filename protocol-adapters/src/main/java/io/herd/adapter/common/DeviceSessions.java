@@ -127,7 +127,7 @@ public final class DeviceSessions {
   }
 
   /** Delivers a cloud-to-device message to a connected device. */
-  public Future<Void> deliver(TwinKey key, CloudToDeviceMessage message) {
+  public Future<DeliveryOutcome> deliver(TwinKey key, CloudToDeviceMessage message) {
     DeviceLink link = links.get(key);
     if (link == null) {
       return Future.failedFuture(notOnline(key));

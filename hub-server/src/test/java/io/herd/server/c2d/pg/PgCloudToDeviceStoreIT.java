@@ -63,7 +63,8 @@ class PgCloudToDeviceStoreIT {
     }
 
     @Override
-    public Future<Void> deliver(String deviceId, CloudToDeviceMessage message) {
+    public Future<io.herd.adapter.common.DeliveryOutcome> deliver(
+        String deviceId, CloudToDeviceMessage message) {
       throw new AssertionError("nobody is connected");
     }
   }

@@ -1,22 +1,21 @@
 package io.herd.adapter.mqtt.internal;
 
+import io.herd.adapter.common.ActivityClock;
 import io.herd.adapter.common.AdapterServices;
 import io.herd.adapter.common.CloudToDeviceMessage;
+import io.herd.adapter.common.DeliveryOutcome;
 import io.herd.adapter.common.DeviceAuthenticator.Authenticated;
 import io.herd.adapter.common.DeviceIdentity;
 import io.herd.adapter.common.DeviceLink;
 import io.herd.adapter.common.DeviceMessage;
 import io.herd.adapter.common.MethodResult;
 import io.herd.adapter.common.PropertyBag;
+import io.herd.adapter.common.TwinRequests;
 import io.herd.adapter.mqtt.MqttConfig;
 import io.herd.adapter.mqtt.internal.MqttTopics.Subscription;
 import io.herd.core.ErrorCode;
 import io.herd.core.HubException;
 import io.herd.core.Ids;
-import io.herd.core.JsonFields;
-import io.herd.core.Timestamps;
-import io.herd.core.twin.Twin;
-import io.herd.core.twin.TwinJson;
 import io.herd.twin.TwinChange;
 import io.herd.twin.TwinStore;
 import io.netty.buffer.ByteBufUtil;
@@ -48,7 +47,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -58,7 +56,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,9 +70,6 @@ final class MqttDeviceSession implements DeviceLink {
 
   /** IoT Hub's cap on the server-side keep-alive (1.5 times the client's, at most this). */
   private static final long MAX_IDLE_SECONDS = 1767;
-
-  /** lastActivityTime is coarse: at most one registry update per connection and second. */
-  private static final long ACTIVITY_GRANULARITY_MS = 1000;
 
   private enum State {
     AWAITING_CONNECT,
@@ -102,7 +96,7 @@ final class MqttDeviceSession implements DeviceLink {
   private long lastReadNanos = System.nanoTime();
   private long idleTimer = -1;
   private long expiryTimer = -1;
-  private long lastActivityMs;
+  private ActivityClock activity;
 
   private int inflight;
   private boolean pausedForInflight;
@@ -111,7 +105,7 @@ final class MqttDeviceSession implements DeviceLink {
   private long tokensAtNanos;
 
   private int nextPacketId = 1;
-  private final Map<Integer, Promise<Void>> unacked = new HashMap<>();
+  private final Map<Integer, Promise<DeliveryOutcome>> unacked = new HashMap<>();
   private long nextRid;
   private final Map<String, PendingMethod> methods = new HashMap<>();
 
@@ -277,6 +271,8 @@ final class MqttDeviceSession implements DeviceLink {
       willPayload = c.payload().willMessageInBytes();
     }
     identity = id;
+    activity =
+        new ActivityClock(services.registry(), services.clock(), id.deviceId(), id.moduleId());
     state = State.CONNECTED;
     int keepAlive = c.variableHeader().keepAliveTimeSeconds();
     idleLimitNanos =
@@ -437,7 +433,7 @@ final class MqttDeviceSession implements DeviceLink {
       violation(i.reason());
       return;
     }
-    activity();
+    activity.touch();
   }
 
   private void telemetry(
@@ -471,22 +467,8 @@ final class MqttDeviceSession implements DeviceLink {
       system.put("iothub-message-type", "Will");
       app.put("iothub-MessageType", "Will");
     }
-    system.put("iothub-connection-device-id", identity.deviceId());
-    if (identity.moduleId() != null) {
-      system.put("iothub-connection-module-id", identity.moduleId());
-    }
-    system.put("iothub-connection-auth-method", identity.authMethod());
-    system.put("iothub-enqueuedtime", Timestamps.format(now));
-    system.put("iothub-message-source", "Telemetry");
     DeviceMessage m =
-        new DeviceMessage(
-            identity.deviceId(),
-            identity.moduleId(),
-            system,
-            app,
-            payload,
-            now,
-            transport.protocol());
+        DeviceMessage.telemetry(identity, system, app, payload, now, transport.protocol());
     takeRateToken();
     begin();
     services
@@ -534,26 +516,19 @@ final class MqttDeviceSession implements DeviceLink {
   }
 
   private void twinGet(String rid) {
-    Twin t = services.twins().find(identity.key()).orElse(null);
-    if (t == null) {
-      twinError(rid, new HubException(ErrorCode.DEVICE_NOT_FOUND, "No twin for " + identity));
-      return;
-    }
-    twinReply(200, rid, null, TwinJson.deviceView(t).toBuffer());
-  }
-
-  private void reportedPatch(String rid, byte[] payload) {
-    JsonObject patch;
+    Buffer view;
     try {
-      patch = JsonFields.parseObject(Buffer.buffer(payload));
+      view = TwinRequests.deviceView(services.twins(), identity);
     } catch (HubException e) {
       twinError(rid, e);
       return;
     }
+    twinReply(200, rid, null, view);
+  }
+
+  private void reportedPatch(String rid, byte[] payload) {
     begin();
-    services
-        .twins()
-        .patchReported(identity.key(), patch)
+    TwinRequests.patchReported(services.twins(), identity, Buffer.buffer(payload))
         .onComplete(
             ar ->
                 onContext(
@@ -572,14 +547,7 @@ final class MqttDeviceSession implements DeviceLink {
     if (code.httpStatus() >= 500) {
       LOG.warn("twin request failed [device: {}, rid: {}]", identity, rid, e);
     }
-    // The Node SDK treats a response as failed only when its body has an errorCode (wire §2.5).
-    JsonObject body =
-        new JsonObject()
-            .put("errorCode", code.code())
-            .put("trackingId", UUID.randomUUID().toString().replace("-", ""))
-            .put("message", e.getMessage())
-            .put("timestampUtc", Timestamps.format(services.clock().instant()));
-    twinReply(code.httpStatus(), rid, null, body.toBuffer());
+    twinReply(code.httpStatus(), rid, null, TwinRequests.errorBody(e, services.clock().instant()));
   }
 
   private void twinReply(int status, String rid, Long version, Buffer body) {
@@ -607,9 +575,9 @@ final class MqttDeviceSession implements DeviceLink {
   }
 
   private void onPubAck(int packetId) {
-    Promise<Void> p = unacked.remove(packetId);
+    Promise<DeliveryOutcome> p = unacked.remove(packetId);
     if (p != null) {
-      p.complete();
+      p.complete(DeliveryOutcome.COMPLETED);
       resumeIfIdle();
     }
   }
@@ -668,8 +636,8 @@ final class MqttDeviceSession implements DeviceLink {
   }
 
   @Override
-  public Future<Void> deliver(CloudToDeviceMessage message) {
-    Promise<Void> promise = Promise.promise();
+  public Future<DeliveryOutcome> deliver(CloudToDeviceMessage message) {
+    Promise<DeliveryOutcome> promise = Promise.promise();
     context.runOnContext(
         v -> {
           if (state != State.CONNECTED) {
@@ -686,7 +654,7 @@ final class MqttDeviceSession implements DeviceLink {
           String topic = MqttTopics.cloudToDevice(identity.deviceId(), PropertyBag.encode(bag));
           if (qos == MqttQoS.AT_MOST_ONCE) {
             publish(topic, Buffer.buffer(message.body()));
-            promise.complete();
+            promise.complete(DeliveryOutcome.COMPLETED);
             return;
           }
           if (unacked.size() >= config.maxInflight()) {
@@ -820,16 +788,6 @@ final class MqttDeviceSession implements DeviceLink {
     }
   }
 
-  private void activity() {
-    long now = services.clock().millis();
-    if (now - lastActivityMs >= ACTIVITY_GRANULARITY_MS) {
-      lastActivityMs = now;
-      services
-          .registry()
-          .activity(identity.deviceId(), identity.moduleId(), Instant.ofEpochMilli(now));
-    }
-  }
-
   private void onContext(Runnable r) {
     if (Vertx.currentContext() == context) {
       r.run();
@@ -920,7 +878,7 @@ final class MqttDeviceSession implements DeviceLink {
       m.promise().tryFail(notOnline("disconnected before answering"));
     }
     methods.clear();
-    for (Promise<Void> p : unacked.values()) {
+    for (Promise<DeliveryOutcome> p : unacked.values()) {
       p.tryFail(notOnline("disconnected before acknowledging"));
     }
     unacked.clear();

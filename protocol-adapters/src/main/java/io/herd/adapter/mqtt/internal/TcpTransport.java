@@ -1,5 +1,6 @@
 package io.herd.adapter.mqtt.internal;
 
+import io.herd.adapter.common.PeerCertificates;
 import io.netty.handler.codec.mqtt.MqttMessage;
 import io.vertx.core.internal.net.NetSocketInternal;
 import java.security.cert.X509Certificate;

@@ -1,5 +1,6 @@
 package io.herd.adapter.mqtt.internal;
 
+import io.herd.adapter.common.PeerCertificates;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;

@@ -1,4 +1,4 @@
-package io.herd.adapter.mqtt.internal;
+package io.herd.adapter.common;
 
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
@@ -8,10 +8,11 @@ import java.util.concurrent.Callable;
 import javax.net.ssl.SSLPeerUnverifiedException;
 
 /** The client's X.509 chain of a TLS connection, leaf first; empty without TLS or certificate. */
-final class PeerCertificates {
+public final class PeerCertificates {
   private PeerCertificates() {}
 
-  static List<X509Certificate> of(boolean ssl, Callable<List<Certificate>> peerCertificates) {
+  public static List<X509Certificate> of(
+      boolean ssl, Callable<List<Certificate>> peerCertificates) {
     if (!ssl) {
       return List.of();
     }

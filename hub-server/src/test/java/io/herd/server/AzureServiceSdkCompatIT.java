@@ -90,82 +90,62 @@ class AzureServiceSdkCompatIT {
 
   @Test
   void deviceSdkWorksOverMqttAndMqttOverWebSocket() throws Exception {
-    NodeSdk.assumeAvailable();
-    NodeSdk sdk = NodeSdk.installed();
     String suffix = Long.toHexString(System.nanoTime());
     String mqttId = "mqtt-compat-" + suffix;
     String wsId = "mqttws-compat-" + suffix;
-    String mqttCs = deviceConnectionString(mqttId) + ";GatewayHostName=localhost:" + hub.mqttPort();
-    String wsCs = deviceConnectionString(wsId);
-    String owner = hub.policies().find("iothubowner").orElseThrow().connectionString("localhost");
-    String serviceToken = serviceToken();
-    // Cloud-to-device messages wait in the durable queue while the devices are offline and reach
-    // them when they connect and subscribe.
-    enqueueHello(List.of(mqttId, wsId));
-    var script =
-        java.util.concurrent.CompletableFuture.supplyAsync(
-            () ->
-                sdk.run(
-                    sdk.script("device-mqtt-compat.js"),
-                    Map.of(
-                        "HERD_DEVICE_CS_MQTT", mqttCs,
-                        "HERD_DEVICE_CS_MQTTWS", wsCs,
-                        "HERD_SERVICE_CS", owner,
-                        "HERD_SERVICE_TOKEN", serviceToken,
-                        "HERD_CA_FILE", hub.caFile().toString(),
-                        "NODE_EXTRA_CA_CERTS", hub.caFile().toString()),
-                    Duration.ofMinutes(3)));
-    // The script also waits for a direct method call on each device, made through the internal
-    // API as soon as the device has subscribed.
-    for (String id : java.util.List.of(mqttId, wsId)) {
-      invokeWhenSubscribed(id, script);
-    }
-    NodeSdk.Result r = script.get(4, java.util.concurrent.TimeUnit.MINUTES);
-    assertAllPassed(r);
-    // Completed on PUBACK, durably, so the queues empty.
-    org.awaitility.Awaitility.await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> hub.cloudToDevice().pending(mqttId) + hub.cloudToDevice().pending(wsId) == 0);
+    runDeviceChecks(
+        "device-mqtt-compat.js",
+        Map.of(
+            "HERD_DEVICE_CS_MQTT",
+            deviceConnectionString(mqttId) + ";GatewayHostName=localhost:" + hub.mqttPort(),
+            "HERD_DEVICE_CS_MQTTWS",
+            deviceConnectionString(wsId)),
+        List.of(mqttId, wsId));
   }
 
   @Test
   void deviceSdkWorksOverAmqpAndAmqpOverWebSocket() throws Exception {
-    NodeSdk.assumeAvailable();
-    NodeSdk sdk = NodeSdk.installed();
     String suffix = Long.toHexString(System.nanoTime());
     String amqpId = "amqp-compat-" + suffix;
     String wsId = "amqpws-compat-" + suffix;
-    String amqpCs = deviceConnectionString(amqpId) + ";GatewayHostName=localhost:" + hub.amqpPort();
-    // AMQP over WebSocket always dials port 443 (wire §8.1).
-    String wsCs = deviceConnectionString(wsId);
-    String owner = hub.policies().find("iothubowner").orElseThrow().connectionString("localhost");
-    List<String> ids = List.of(amqpId, wsId);
+    runDeviceChecks(
+        "device-amqp-compat.js",
+        Map.of(
+            "HERD_DEVICE_CS_AMQP",
+            deviceConnectionString(amqpId) + ";GatewayHostName=localhost:" + hub.amqpPort(),
+            // AMQP over WebSocket always dials port 443 (wire §8.1).
+            "HERD_DEVICE_CS_AMQPWS",
+            deviceConnectionString(wsId)),
+        List.of(amqpId, wsId));
+  }
+
+  /**
+   * Runs a device check script (device-compat.js) for {@code ids}: their cloud-to-device messages
+   * wait in the durable queue while they are offline and reach them when they connect and
+   * subscribe; the script also waits for a direct method call on each device, made through the
+   * internal API as soon as the device has subscribed. Completed (PUBACK or accepted) durably, so
+   * the queues empty.
+   */
+  private static void runDeviceChecks(String script, Map<String, String> devices, List<String> ids)
+      throws Exception {
+    NodeSdk.assumeAvailable();
+    NodeSdk sdk = NodeSdk.installed();
+    Map<String, String> env = new java.util.HashMap<>(devices);
+    env.put(
+        "HERD_SERVICE_CS",
+        hub.policies().find("iothubowner").orElseThrow().connectionString("localhost"));
+    env.put("HERD_SERVICE_TOKEN", serviceToken());
+    env.put("HERD_CA_FILE", hub.caFile().toString());
+    env.put("NODE_EXTRA_CA_CERTS", hub.caFile().toString());
     enqueueHello(ids);
-    var script =
+    var run =
         java.util.concurrent.CompletableFuture.supplyAsync(
-            () ->
-                sdk.run(
-                    sdk.script("device-amqp-compat.js"),
-                    Map.of(
-                        "HERD_DEVICE_CS_AMQP",
-                        amqpCs,
-                        "HERD_DEVICE_CS_AMQPWS",
-                        wsCs,
-                        "HERD_SERVICE_CS",
-                        owner,
-                        "HERD_SERVICE_TOKEN",
-                        serviceToken(),
-                        "HERD_CA_FILE",
-                        hub.caFile().toString(),
-                        "NODE_EXTRA_CA_CERTS",
-                        hub.caFile().toString()),
-                    Duration.ofMinutes(3)));
-    for (String d : ids) {
-      invokeWhenSubscribed(d, script);
+            () -> sdk.run(sdk.script(script), env, Duration.ofMinutes(3)));
+    for (String id : ids) {
+      invokeWhenSubscribed(id, run);
     }
-    NodeSdk.Result r = script.get(4, java.util.concurrent.TimeUnit.MINUTES);
+    NodeSdk.Result r = run.get(4, java.util.concurrent.TimeUnit.MINUTES);
     assertAllPassed(r);
-    // Completed with an accepted disposition, durably, so the queues empty, with Success feedback.
     org.awaitility.Awaitility.await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> ids.stream().mapToInt(d -> hub.cloudToDevice().pending(d)).sum() == 0);

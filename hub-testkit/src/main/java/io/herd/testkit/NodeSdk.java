@@ -49,7 +49,9 @@ import org.slf4j.helpers.NOPLoggerFactory;
  * }</pre>
  */
 public final class NodeSdk {
-  private static final String HARNESS = "compat-harness.js";
+  /** The check runner every script requires, and the device checks of MQTT and AMQP. */
+  private static final List<String> SHARED_MODULES =
+      List.of("compat-harness.js", "device-compat.js");
 
   /**
    * System property or environment variable (checked in that order) naming the install directory to
@@ -168,8 +170,10 @@ public final class NodeSdk {
     }
     Path target = home.resolve("scripts").resolve(name);
     try {
-      // Every compatibility script requires the shared check runner beside it.
-      writeIfChanged(target.resolveSibling(HARNESS), resource(HARNESS));
+      // Compatibility scripts require the shared modules beside them.
+      for (String shared : SHARED_MODULES) {
+        writeIfChanged(target.resolveSibling(shared), resource(shared));
+      }
       writeIfChanged(target, resource(name));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot copy script " + name + " to " + target, e);

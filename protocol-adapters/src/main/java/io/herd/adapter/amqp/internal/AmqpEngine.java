@@ -36,11 +36,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Drives proton-j's AMQP 1.0 engine over one {@link AmqpTransport}: feeds it the bytes read, turns
- * its events into calls on a {@link Handler} and on the {@link LinkHandler}s of links, and writes
- * what it produces. Also the SASL server layer, which a client may skip (the Node SDK sends the
- * plain AMQP header, wire §3.1), and the idle-timeout heartbeats. Owned by one context: every
- * method runs on it.
+ * Drives proton-j's AMQP 1.0 engine over one {@link AmqpTransport}: feeds it the bytes read, acts
+ * on what they changed through a {@link Handler} and the {@link LinkHandler}s of links, and writes
+ * what the engine produces. Also the SASL server layer for clients that want one (the Node SDK
+ * sends the plain AMQP header, wire §3.1), and the idle-timeout heartbeats. Owned by one context:
+ * every method runs on it.
  *
  * <p>Reading pauses while the transport's write queue is full, so a client that does not read
  * cannot make the hub buffer without bound; everything the hub sends on its own is bounded by link

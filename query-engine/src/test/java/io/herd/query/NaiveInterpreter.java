@@ -81,7 +81,9 @@ final class NaiveInterpreter {
       }
       return call(c.name().toUpperCase(Locale.ROOT), args);
     }
-    throw new UnsupportedOperationException("naive interpreter does not do " + e);
+    // The oracle covers what the generators produce; anything else fails the property loudly.
+    throw new UnsupportedOperationException(
+        "the generators made an expression the oracle lacks: " + e);
   }
 
   static Object path(List<String> segs, Twin t) {
@@ -101,7 +103,8 @@ final class NaiveInterpreter {
         i = 2;
         break;
       default:
-        throw new UnsupportedOperationException(segs.toString());
+        throw new UnsupportedOperationException(
+            "the generators made a path the oracle lacks: " + segs);
     }
     for (; i < segs.size(); i++) {
       if (!(v instanceof TwinNode n)) {
@@ -220,7 +223,8 @@ final class NaiveInterpreter {
         }
         return false;
       default:
-        throw new UnsupportedOperationException(name);
+        throw new UnsupportedOperationException(
+            "the generators made a function the oracle lacks: " + name);
     }
   }
 }

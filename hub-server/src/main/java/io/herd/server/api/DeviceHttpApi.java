@@ -5,9 +5,11 @@ import io.herd.adapter.common.DeviceAuthenticator;
 import io.herd.adapter.common.DeviceIdentity;
 import io.herd.adapter.common.DeviceMessage;
 import io.herd.adapter.common.EventSink;
+import io.herd.adapter.common.PeerCertificates;
 import io.herd.core.ErrorCode;
 import io.herd.core.HubException;
 import io.herd.core.JsonFields;
+import io.herd.core.Timestamps;
 import io.herd.registry.DeviceRegistry;
 import io.herd.server.c2d.CloudToDeviceQueues;
 import io.vertx.core.Future;
@@ -20,8 +22,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -29,7 +29,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
  * The HTTPS device API (azure-iothub-wire.md §4): telemetry, and cloud-to-device messages received
@@ -120,24 +119,12 @@ final class DeviceHttpApi {
       String host = request.authority() == null ? null : request.authority().host();
       return authenticator.withToken(deviceId, null, token, host).identity();
     }
-    return authenticator.withCertificate(deviceId, null, peerCertificates(request)).identity();
-  }
-
-  private static List<X509Certificate> peerCertificates(HttpServerRequest request) {
-    if (!request.isSSL()) {
-      return List.of();
-    }
-    try {
-      List<X509Certificate> out = new ArrayList<>();
-      for (Certificate c : request.connection().peerCertificates()) {
-        if (c instanceof X509Certificate x) {
-          out.add(x);
-        }
-      }
-      return out;
-    } catch (SSLPeerUnverifiedException e) {
-      return List.of();
-    }
+    return authenticator
+        .withCertificate(
+            deviceId,
+            null,
+            PeerCertificates.of(request.isSSL(), () -> request.connection().peerCertificates()))
+        .identity();
   }
 
   // ---- telemetry
@@ -186,7 +173,7 @@ final class DeviceHttpApi {
     java.time.Instant now = clock.instant();
     system.put("iothub-connection-device-id", device.deviceId());
     system.put("iothub-connection-auth-method", device.authMethod());
-    system.put("iothub-enqueuedtime", io.herd.core.Timestamps.format(now));
+    system.put("iothub-enqueuedtime", Timestamps.format(now));
     system.put("iothub-message-source", "Telemetry");
     return new DeviceMessage(device.deviceId(), null, system, properties, body, now, "https");
   }
@@ -262,8 +249,7 @@ final class DeviceHttpApi {
               r.putHeader("iothub-to", "/devices/" + deviceId + "/messages/devicebound");
               r.putHeader("iothub-expiry", m.systemProperties().get("$.exp"));
               r.putHeader(
-                  "iothub-enqueuedtime",
-                  io.herd.core.Timestamps.format(locked.message().enqueuedTime()));
+                  "iothub-enqueuedtime", Timestamps.format(locked.message().enqueuedTime()));
               r.putHeader(
                   "iothub-deliverycount", Integer.toString(locked.message().deliveryCount()));
               r.putHeader("iothub-sequencenumber", Long.toString(locked.message().seq()));

@@ -3,12 +3,10 @@ package io.herd.server.internal;
 import io.herd.adapter.common.DeviceSessions;
 import io.herd.adapter.common.MethodResult;
 import io.herd.core.HubException;
-import io.herd.core.twin.Twin;
 import io.herd.core.twin.TwinKey;
 import io.herd.query.CompiledQuery;
 import io.herd.query.index.IndexPlanner;
 import io.herd.query.index.TwinIndex;
-import io.herd.registry.Device;
 import io.herd.registry.DeviceRegistry;
 import io.herd.server.jobs.JobEngine;
 import io.herd.server.methods.MethodCall;
@@ -74,14 +72,13 @@ public final class HubJobTargets implements JobEngine.Targets {
   @Override
   public Future<Void> updateTwin(String deviceId, TwinUpdate update) {
     TwinKey key = TwinKey.device(deviceId);
-    Optional<Device> device = registry.find(deviceId);
-    if (device.isEmpty()) {
-      return Future.failedFuture(HubException.deviceNotFound(deviceId));
+    // The hot path of a twin job: a hot twin is updated at once; only a missing one is made first.
+    if (twins.find(key).isPresent()) {
+      return twins.update(key, update).mapEmpty();
     }
-    Twin t = twins.find(key).orElse(null);
-    Future<Twin> ready =
-        t != null ? Future.succeededFuture(t) : twins.ensure(key, TwinIdentities.of(device.get()));
-    return ready.compose(x -> twins.update(key, update)).mapEmpty();
+    return TwinIdentities.ensure(registry, twins, deviceId, null)
+        .compose(t -> twins.update(key, update))
+        .mapEmpty();
   }
 
   @Override

@@ -84,6 +84,7 @@ public final class QueryBench {
   private static final String QUERY_URI = "/devices/query?api-version=" + BenchSupport.API_VERSION;
   private static final String[] NAMES = {"equality", "scan", "group", "count"};
   private static final int GROUP = 2;
+  private static final int PG_WARMUP = 5;
   private static final int COUNT = 3;
 
   private QueryBench() {}
@@ -100,6 +101,7 @@ public final class QueryBench {
   record Options(
       Path hubJson,
       int devices,
+      int sites,
       boolean create,
       int batch,
       int createClients,
@@ -109,6 +111,7 @@ public final class QueryBench {
       int pageSize,
       boolean postgres,
       boolean parseTrees,
+      boolean pgTagsOnly,
       String prefix,
       String host,
       int eventLoops,
@@ -120,17 +123,24 @@ public final class QueryBench {
         """
         usage: QueryBench --hub-json PATH [options]
           --twins N             twins in the fleet, ids <prefix>-0 .. (default 1000000)
+          --sites N             tags.site values site-0000 .. , 1..10000 (default 10000: issue 6's
+                                site-0042 has four digits; about 100 twins a site)
           --no-create           the twins exist and are filled already (same --prefix)
           --batch N             devices per POST /devices, 1..100 (default 100)
           --create-clients N    concurrent bulk-create requests (default 8)
           --clients N           concurrent fill PATCH requests (default 64)
           --repetitions N       timed runs of each query (default 20)
-          --warmup N            untimed runs of each query first (default 5)
+          --warmup N            untimed runs of each query first (default 5; at most 5 on the
+                                PostgreSQL side)
           --page-size N         x-ms-max-item-count, 1..1000 (default 1000)
           --no-postgres         skip the PostgreSQL side
           --parse-trees         parse each page of twins into JsonObjects (default: count the
                                 rows with a streaming parser that checks the JSON, as the
                                 PostgreSQL side reads each row as text)
+          --pg-tags-only        give PostgreSQL the generated tags and desired properties only
+                                (about 670 bytes a document) instead of the twins the hub
+                                returns for SELECT * (about 2 KB with $metadata, read from the
+                                hub after its queries)
           --prefix P            device id prefix (default bench-<random>)
           --host H              loopback address to connect to (default 127.0.0.1)
           --event-loops N       client event loops (default 1)
@@ -139,7 +149,8 @@ public final class QueryBench {
 
     static Options parse(String[] args) {
       Map<String, String> values =
-          BenchSupport.parseArgs(args, Set.of("no-create", "no-postgres", "parse-trees"));
+          BenchSupport.parseArgs(
+              args, Set.of("no-create", "no-postgres", "parse-trees", "pg-tags-only"));
       if (values == null) {
         return null;
       }
@@ -150,6 +161,7 @@ public final class QueryBench {
       boolean create = values.remove("no-create") == null;
       boolean postgres = values.remove("no-postgres") == null;
       boolean parseTrees = values.remove("parse-trees") != null;
+      boolean pgTagsOnly = values.remove("pg-tags-only") != null;
       String prefix = values.remove("prefix");
       if (prefix == null && !create) {
         throw new IllegalArgumentException("--prefix is required with --no-create");
@@ -158,6 +170,7 @@ public final class QueryBench {
           new Options(
               Path.of(hubJson),
               BenchSupport.intArg(values, "twins", 1_000_000, 1, 10_000_000),
+              BenchSupport.intArg(values, "sites", QueryFleet.SITES, 1, 10_000),
               create,
               BenchSupport.intArg(values, "batch", 100, 1, 100),
               BenchSupport.intArg(values, "create-clients", 8, 1, 1_000),
@@ -167,6 +180,7 @@ public final class QueryBench {
               BenchSupport.intArg(values, "page-size", 1000, 1, 1000),
               postgres,
               parseTrees,
+              pgTagsOnly,
               prefix != null ? prefix : BenchSupport.randomPrefix(),
               BenchSupport.stringArg(values, "host", "127.0.0.1"),
               BenchSupport.intArg(values, "event-loops", 1, 1, 64),
@@ -215,11 +229,12 @@ public final class QueryBench {
     Runner(Options options, PrintStream out) {
       this.options = options;
       this.out = out;
-      this.expected = QueryFleet.expected(options.devices());
+      this.expected = QueryFleet.expected(options.devices(), options.sites());
     }
 
     int run(HubInfo hub) {
       results.put("twins", Integer.toString(options.devices()));
+      results.put("sites", Integer.toString(options.sites()));
       results.put("pageSize", Integer.toString(options.pageSize()));
       results.put("repetitions", Integer.toString(options.repetitions()));
       results.put("expected.equality", Long.toString(expected.equality()));
@@ -237,7 +252,7 @@ public final class QueryBench {
           (clients, token) ->
               (!options.create() || fill(clients, token))
                   && herdQueries(clients, token)
-                  && (!options.postgres() || postgres()));
+                  && (!options.postgres() || postgres(clients, token)));
     }
 
     private boolean fill(Clients clients, String token) throws TimeoutException {
@@ -261,7 +276,8 @@ public final class QueryBench {
                                 "/twins/" + id + "?api-version=" + BenchSupport.API_VERSION)
                             .putHeaders(headers)
                             .sendBuffer(
-                                Buffer.buffer(QueryFleet.twin(n).tagsAndDesired().encode())),
+                                Buffer.buffer(
+                                    QueryFleet.twin(n, options.sites()).tagsAndDesired().encode())),
                         resp -> BenchSupport.checkOkWithId(resp, id),
                         "PATCH /twins/" + id);
                   });
@@ -446,7 +462,7 @@ public final class QueryBench {
       }
     }
 
-    private boolean postgres() {
+    private boolean postgres(Clients clients, String token) throws TimeoutException {
       try (EmbeddedPostgres pg =
               EmbeddedPostgres.builder()
                   .setServerConfig("shared_buffers", "1GB")
@@ -464,7 +480,11 @@ public final class QueryBench {
         results.put("pg.version", version);
         s.execute("CREATE TABLE twins_jsonb (id text PRIMARY KEY, doc jsonb NOT NULL)");
         long start = System.nanoTime();
-        load(c);
+        String loaded = options.pgTagsOnly() ? loadGenerated(c) : loadTwins(c, clients, token);
+        if (loaded != null) {
+          out.println("error     : postgres load: " + loaded);
+          return false;
+        }
         double loadSeconds = (System.nanoTime() - start) / 1e9;
         start = System.nanoTime();
         s.execute("CREATE INDEX twins_jsonb_doc ON twins_jsonb USING gin (doc jsonb_path_ops)");
@@ -472,15 +492,21 @@ public final class QueryBench {
         s.execute("VACUUM ANALYZE twins_jsonb");
         out.printf(
             Locale.ROOT,
-            "postgres  : loaded %d documents in %.1f s (COPY), GIN jsonb_path_ops index in %.1f s%n",
+            "postgres  : loaded %d documents (%s) in %.1f s (COPY), GIN jsonb_path_ops index in"
+                + " %.1f s%n",
             options.devices(),
+            options.pgTagsOnly()
+                ? "generated tags and desired properties"
+                : "the twins the hub returns for SELECT *, read page by page",
             loadSeconds,
             indexSeconds);
         String[] sql = {PG_EQUALITY, PG_SCAN, PG_GROUP, PG_COUNT};
         boolean ok = true;
         for (int q = 0; q < sql.length; q++) {
           Histogram h = new Histogram(3);
-          for (int i = 0; i < options.warmup() + options.repetitions(); i++) {
+          // PostgreSQL compiles nothing per query that more runs would warm; a few fill its cache.
+          int warmup = Math.min(options.warmup(), PG_WARMUP);
+          for (int i = 0; i < warmup + options.repetitions(); i++) {
             long t0 = System.nanoTime();
             long rows = 0;
             TreeMap<String, Long> groups = q == GROUP ? new TreeMap<>() : null;
@@ -498,7 +524,7 @@ public final class QueryBench {
               }
             }
             long micros = (System.nanoTime() - t0) / 1_000;
-            if (i >= options.warmup()) {
+            if (i >= warmup) {
               h.recordValue(micros);
             }
             String error = q == COUNT ? checkCount(rows, n) : check(q, rows, groups);
@@ -523,14 +549,18 @@ public final class QueryBench {
       }
     }
 
-    /** COPY of every twin's document in chunks; the JSON has no tab, newline or backslash. */
-    private void load(Connection c) throws SQLException {
+    /**
+     * COPY of every twin's generated tags and desired properties (no {@code $metadata}, versions or
+     * identity fields) in chunks; the JSON has no tab, newline or backslash. Null when done.
+     */
+    private String loadGenerated(Connection c) throws SQLException {
       CopyIn copy =
           c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY twins_jsonb (id, doc) FROM STDIN");
       StringBuilder sb = new StringBuilder(1 << 20);
       for (int n = 0; n < options.devices(); n++) {
         String id = options.deviceId(n);
-        String doc = QueryFleet.twin(n).tagsAndDesired().put("deviceId", id).encode();
+        String doc =
+            QueryFleet.twin(n, options.sites()).tagsAndDesired().put("deviceId", id).encode();
         sb.append(id).append('\t').append(doc).append('\n');
         if (sb.length() > (1 << 20) || n == options.devices() - 1) {
           byte[] bytes = sb.toString().getBytes(UTF_8);
@@ -539,6 +569,73 @@ public final class QueryBench {
         }
       }
       copy.endCopy();
+      return null;
+    }
+
+    /**
+     * COPY of the twins as the hub returns them for {@code SELECT * FROM devices} (the same
+     * documents the hub's queries send, {@code $metadata} and all), read page by page from the hub
+     * once its timed queries are done; the COPY is written from the client's event loop, which
+     * nothing else uses then. Null when every twin was loaded, else what went wrong.
+     */
+    private String loadTwins(Connection c, Clients clients, String token)
+        throws SQLException, TimeoutException {
+      CopyIn copy =
+          c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY twins_jsonb (id, doc) FROM STDIN");
+      long[] loaded = new long[1];
+      PhaseStats s =
+          clients.drain(1, 1, n -> 1, d -> n -> exportPage(d, token, null, copy, loaded)).stats();
+      BenchSupport.printErrors(out, s);
+      if (s.errors > 0) {
+        copy.cancelCopy();
+        return "reading the twins from the hub failed";
+      }
+      copy.endCopy();
+      return loaded[0] == options.devices()
+          ? null
+          : "read " + loaded[0] + " twins from the hub, expected " + options.devices();
+    }
+
+    private Future<String> exportPage(
+        Driver d, String token, String continuation, CopyIn copy, long[] loaded) {
+      var req =
+          d.request(HttpMethod.POST, QUERY_URI)
+              .putHeader(HttpHeaders.AUTHORIZATION.toString(), token)
+              .putHeader(HttpHeaders.CONTENT_TYPE.toString(), BenchSupport.JSON_UTF8)
+              .putHeader("x-ms-max-item-count", "1000");
+      if (continuation != null) {
+        req.putHeader("x-ms-continuation", continuation);
+      }
+      return req.sendBuffer(
+              Buffer.buffer(new JsonObject().put("query", "SELECT * FROM devices").encode()))
+          .compose(
+              resp -> {
+                if (resp.statusCode() != 200) {
+                  return Future.succeededFuture(
+                      "SELECT * FROM devices: " + BenchSupport.statusLine(resp));
+                }
+                StringBuilder sb = new StringBuilder(resp.body().length() + 64_000);
+                for (Object o : resp.bodyAsJsonArray()) {
+                  JsonObject twin = (JsonObject) o;
+                  // COPY's text format reads backslashes as escapes: double the JSON's own.
+                  sb.append(twin.getString("deviceId"))
+                      .append('\t')
+                      .append(twin.encode().replace("\\", "\\\\"))
+                      .append('\n');
+                  loaded[0]++;
+                }
+                try {
+                  byte[] bytes = sb.toString().getBytes(UTF_8);
+                  copy.writeToCopy(bytes, 0, bytes.length);
+                } catch (SQLException e) {
+                  return Future.succeededFuture("COPY: " + BenchSupport.describe(e));
+                }
+                String next = resp.getHeader("x-ms-continuation");
+                return next == null || next.isEmpty()
+                    ? Future.<String>succeededFuture(null)
+                    : exportPage(d, token, next, copy, loaded);
+              })
+          .otherwise(t -> "SELECT * FROM devices: " + BenchSupport.describe(t));
     }
   }
 }

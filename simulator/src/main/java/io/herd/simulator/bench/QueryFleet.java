@@ -11,14 +11,15 @@ import java.util.TreeMap;
  * the same {@code n} on every run, so that the hub's twins and the PostgreSQL documents hold the
  * same values and each query's row count is known in advance.
  *
- * <p>The fields the queries test: {@code tags.site} ({@value #SITES} sites, uniform), {@code
- * tags.region} (8, uniform), {@code tags.floor} (1 to 12, uniform), {@code
+ * <p>The fields the queries test: {@code tags.site} ({@value #SITES} sites by default, named {@code
+ * site-0000} to {@code site-9999} as in issue 6's {@code site-0042}; uniform), {@code tags.region}
+ * (8, uniform), {@code tags.floor} (1 to 12, uniform), {@code
  * properties.desired.telemetry.intervalSeconds} (15 to 120 in steps of 15, uniform) and {@code
  * properties.desired.fw} (6 versions, skewed towards the newer ones, as after a rollout).
  */
 final class QueryFleet {
 
-  static final int SITES = 1_000;
+  static final int SITES = 10_000;
   static final String[] REGIONS = {
     "eu-west", "eu-north", "eu-central", "us-east", "us-west", "ap-south", "ap-east", "sa-east"
   };
@@ -88,11 +89,19 @@ final class QueryFleet {
   private QueryFleet() {}
 
   static Twin twin(int n) {
+    return twin(n, SITES);
+  }
+
+  /** Twin {@code n} of a fleet over {@code sites} sites (1 to 10,000). */
+  static Twin twin(int n, int sites) {
     if (n < 0) {
       throw new IllegalArgumentException("negative twin number " + n);
     }
+    if (sites < 1 || sites > 10_000) {
+      throw new IllegalArgumentException("sites must be 1 to 10000, got " + sites);
+    }
     SplittableRandom r = new SplittableRandom(n * 0x9E3779B97F4A7C15L + 0x51A7E5L);
-    int site = r.nextInt(SITES);
+    int site = r.nextInt(sites);
     int region = r.nextInt(REGIONS.length);
     int floor = 1 + r.nextInt(12);
     int model = r.nextInt(MODELS.length);
@@ -130,11 +139,15 @@ final class QueryFleet {
   record Expected(long equality, long scan, TreeMap<String, Long> groups) {}
 
   static Expected expected(int twins) {
+    return expected(twins, SITES);
+  }
+
+  static Expected expected(int twins, int sites) {
     long eq = 0;
     long scan = 0;
     TreeMap<String, Long> groups = new TreeMap<>();
     for (int n = 0; n < twins; n++) {
-      Twin t = twin(n);
+      Twin t = twin(n, sites);
       eq += matchesEquality(t) ? 1 : 0;
       scan += matchesScan(t) ? 1 : 0;
       groups.merge(FIRMWARE[t.fw()], 1L, Long::sum);

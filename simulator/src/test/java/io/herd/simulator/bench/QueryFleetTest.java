@@ -73,10 +73,26 @@ class QueryFleetTest {
     }
     QueryFleet.Expected e = QueryFleet.expected(twins);
 
-    assertThat(e.equality()).isEqualTo(eq).isBetween(30L, 70L);
+    assertThat(e.equality()).isEqualTo(eq).isBetween(1L, 12L);
     assertThat(e.scan()).isEqualTo(scan).isBetween(100L, 160L);
     assertThat(e.groups().values().stream().mapToLong(Long::longValue).sum()).isEqualTo(twins);
     assertThat(e.groups().keySet()).containsExactlyInAnyOrder(QueryFleet.FIRMWARE);
+  }
+
+  @Test
+  void aSmallerSiteCountPutsMoreTwinsOnEachSite() {
+    int twins = 50_000;
+    long eq = 0;
+    for (int n = 0; n < twins; n++) {
+      eq += QueryFleet.twin(n, 1_000).siteName().equals("site-0042") ? 1 : 0;
+    }
+    QueryFleet.Expected e = QueryFleet.expected(twins, 1_000);
+
+    assertThat(e.equality()).isEqualTo(eq).isBetween(30L, 70L);
+    assertThat(e.scan()).isEqualTo(QueryFleet.expected(twins).scan());
+    assertThatThrownBy(() -> QueryFleet.twin(1, 0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> QueryFleet.twin(1, 10_001))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test

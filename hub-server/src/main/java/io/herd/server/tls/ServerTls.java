@@ -62,7 +62,13 @@ public final class ServerTls {
 
   static <T extends NetServerOptions> T apply(
       T options, TlsMaterial material, boolean requestClientCertificates, boolean openSsl) {
-    SSLEngineOptions engine = openSsl ? new OpenSSLEngineOptions() : new JdkSSLEngineOptions();
+    // No server-side session cache: it kept every handshake's session, about 2.8 KB of native
+    // memory per connected device (19,000 TLS devices: 18.1 -> 15.2 KB of RSS each), to save a
+    // reconnecting device one full handshake of about 0.2 ms of hub CPU.
+    SSLEngineOptions engine =
+        openSsl
+            ? new OpenSSLEngineOptions().setSessionCacheEnabled(false)
+            : new JdkSSLEngineOptions();
     options
         .setSsl(true)
         .setKeyCertOptions(keyCertOptions(material))

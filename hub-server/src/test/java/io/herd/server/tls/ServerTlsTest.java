@@ -69,6 +69,9 @@ class ServerTlsTest {
     assertThat(ServerTls.usesOpenSsl()).isTrue();
     assertThat(options.isSsl()).isTrue();
     assertThat(options.getSslEngineOptions()).isInstanceOf(OpenSSLEngineOptions.class);
+    // No per-session memory kept for resumption on a hub that holds many idle devices.
+    assertThat(((OpenSSLEngineOptions) options.getSslEngineOptions()).isSessionCacheEnabled())
+        .isFalse();
     assertThat(options.getEnabledSecureTransportProtocols())
         .containsExactlyInAnyOrder("TLSv1.2", "TLSv1.3");
     // The server's key and chain, behind the key manager whose key material OpenSSL caches.

@@ -1,11 +1,13 @@
 package io.herd.simulator;
 
 import io.herd.simulator.internal.DeviceBehaviour;
+import io.herd.simulator.internal.DeviceConnection;
 import io.herd.simulator.internal.DeviceLoop;
 import io.herd.simulator.internal.DeviceRegistrar;
 import io.herd.simulator.internal.FaultPlan;
 import io.herd.simulator.internal.Figures;
 import io.herd.simulator.internal.HubTarget;
+import io.herd.simulator.internal.MqttDeviceConnection;
 import io.herd.simulator.internal.MqttWire;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -88,9 +90,7 @@ public final class Simulation implements AutoCloseable {
         registered.created(),
         registered.existing(),
         (System.nanoTime() - t0) / 1e9);
-    NetClient net =
-        vertx.createNetClient(
-            MqttWire.tlsClientOptions(vertx, target.caFile(), true, CONNECT_TIMEOUT_MS));
+    DeviceConnection.Opener opener = opener();
     FaultPlan faults =
         new FaultPlan(config.seed(), config.devices(), config.failPercent(), config.slowPercent());
     long interval = config.rate() > 0 ? Math.max(1, Math.round(1000 / config.rate())) : 0;
@@ -123,8 +123,8 @@ public final class Simulation implements AutoCloseable {
       DeviceLoop loop =
           new DeviceLoop(
               members.get(i),
-              net,
-              target,
+              opener,
+              target.hostName(),
               settings,
               share,
               config.churnPercent(),
@@ -134,6 +134,14 @@ public final class Simulation implements AutoCloseable {
       deployed.add(vertx.deployVerticle(loop));
     }
     Future.all(deployed).await(30, TimeUnit.SECONDS);
+  }
+
+  /** How the devices connect: the protocol's transport, TLS trusting the target's CA. */
+  private DeviceConnection.Opener opener() {
+    NetClient net =
+        vertx.createNetClient(
+            MqttWire.tlsClientOptions(vertx, target.caFile(), true, CONNECT_TIMEOUT_MS));
+    return MqttDeviceConnection.opener(vertx, net, target, CONNECT_TIMEOUT_MS);
   }
 
   public SimulatorConfig config() {

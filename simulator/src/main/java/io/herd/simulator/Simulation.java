@@ -1,5 +1,6 @@
 package io.herd.simulator;
 
+import io.herd.simulator.internal.ClientTls;
 import io.herd.simulator.internal.DeviceBehaviour;
 import io.herd.simulator.internal.DeviceConnection;
 import io.herd.simulator.internal.DeviceLoop;
@@ -8,7 +9,6 @@ import io.herd.simulator.internal.FaultPlan;
 import io.herd.simulator.internal.Figures;
 import io.herd.simulator.internal.HubTarget;
 import io.herd.simulator.internal.MqttDeviceConnection;
-import io.herd.simulator.internal.MqttWire;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -140,7 +140,7 @@ public final class Simulation implements AutoCloseable {
   private DeviceConnection.Opener opener() {
     NetClient net =
         vertx.createNetClient(
-            MqttWire.tlsClientOptions(vertx, target.caFile(), true, CONNECT_TIMEOUT_MS));
+            ClientTls.netClientOptions(vertx, target.caFile(), true, CONNECT_TIMEOUT_MS));
     return MqttDeviceConnection.opener(vertx, net, target, CONNECT_TIMEOUT_MS);
   }
 

@@ -1,5 +1,7 @@
 package io.herd.simulator;
 
+import io.herd.simulator.internal.AmqpDeviceConnection;
+import io.herd.simulator.internal.AmqpWire;
 import io.herd.simulator.internal.ClientTls;
 import io.herd.simulator.internal.DeviceBehaviour;
 import io.herd.simulator.internal.DeviceConnection;
@@ -54,7 +56,11 @@ public final class Simulation implements AutoCloseable {
   public static Simulation start(SimulatorConfig config, PrintStream out) throws Exception {
     HubTarget target =
         HubTarget.of(
-            config.hubConfig(), config.connectionString(), config.caFile(), config.mqttPort());
+            config.hubConfig(),
+            config.connectionString(),
+            config.caFile(),
+            config.mqttPort(),
+            config.amqpPort());
     Simulation s = new Simulation(config, target);
     try {
       s.begin(out);
@@ -138,10 +144,20 @@ public final class Simulation implements AutoCloseable {
 
   /** How the devices connect: the protocol's transport, TLS trusting the target's CA. */
   private DeviceConnection.Opener opener() {
-    NetClient net =
-        vertx.createNetClient(
-            ClientTls.netClientOptions(vertx, target.caFile(), true, CONNECT_TIMEOUT_MS));
-    return MqttDeviceConnection.opener(vertx, net, target, CONNECT_TIMEOUT_MS);
+    return switch (config.protocol()) {
+      case AMQP ->
+          AmqpDeviceConnection.opener(
+              vertx,
+              AmqpWire.clientOptions(vertx, target.caFile(), true, CONNECT_TIMEOUT_MS),
+              target,
+              CONNECT_TIMEOUT_MS);
+      case MQTT -> {
+        NetClient net =
+            vertx.createNetClient(
+                ClientTls.netClientOptions(vertx, target.caFile(), true, CONNECT_TIMEOUT_MS));
+        yield MqttDeviceConnection.opener(vertx, net, target, CONNECT_TIMEOUT_MS);
+      }
+    };
   }
 
   public SimulatorConfig config() {

@@ -307,15 +307,7 @@ public final class MqttDeviceConnection implements DeviceConnection {
 
   /** The body as JSON (an object, array, string, number or boolean), or null. */
   private static Object json(MqttPublishMessage m) {
-    String text = m.payload().toString(UTF_8).trim();
-    if (text.isEmpty()) {
-      return null;
-    }
-    try {
-      return io.vertx.core.json.Json.decodeValue(text);
-    } catch (RuntimeException e) {
-      return null;
-    }
+    return JsonBody.parse(m.payload().toString(UTF_8));
   }
 
   private String awaited() {

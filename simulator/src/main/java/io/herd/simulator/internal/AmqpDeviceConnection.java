@@ -47,20 +47,20 @@ public final class AmqpDeviceConnection implements DeviceConnection {
   private static final String SUBSCRIBE_RID = "subscribe";
   private static final String GET_RID = "get";
 
-  private enum State {
+  /** The steps of the handshake; then {@link ConnectionLife#isOnline}. */
+  private enum Step {
     CONNECTING,
     AUTHENTICATING,
     ATTACHING,
     SUBSCRIBING,
-    READING_TWIN,
-    ONLINE,
-    CLOSED
+    READING_TWIN
   }
 
   private final Vertx vertx;
   private final String deviceId;
   private final Listener listener;
-  private State state = State.CONNECTING;
+  private final ConnectionLife life;
+  private Step step = Step.CONNECTING;
   private ProtonConnection connection;
   private String audience;
   private CbsClient cbs;
@@ -71,15 +71,12 @@ public final class AmqpDeviceConnection implements DeviceConnection {
   private ProtonReceiver methodRequests;
   // Unanswered method requests: rid -> the correlation id their answer carries.
   private final Map<String, Object> methodIds = new HashMap<>();
-  private long startNanos;
-  private long handshakeTimer = -1;
-  private String closeReason;
-  private boolean closedByUs;
 
   public AmqpDeviceConnection(Vertx vertx, String deviceId, Listener listener) {
     this.vertx = vertx;
     this.deviceId = deviceId;
     this.listener = listener;
+    this.life = new ConnectionLife(vertx, listener);
   }
 
   /**
@@ -116,39 +113,31 @@ public final class AmqpDeviceConnection implements DeviceConnection {
       String hostName,
       String sasToken,
       long timeoutMs) {
-    startNanos = System.nanoTime();
     audience = AmqpWire.deviceAudience(hostName, deviceId);
-    handshakeTimer =
-        vertx.setTimer(
-            timeoutMs,
-            t -> {
-              handshakeTimer = -1;
-              if (state != State.ONLINE && state != State.CLOSED) {
-                fail("no " + awaited() + " within " + timeoutMs + " ms");
-              }
-            });
+    life.begin(timeoutMs, this::awaited);
     client.connect(
         options,
         host,
         port,
         ar -> {
           if (ar.failed()) {
-            finish("TCP/TLS/SASL: " + describe(ar.cause()));
+            life.fail("TCP/TLS/SASL: " + ConnectionLife.describe(ar.cause()));
             return;
           }
           ProtonConnection c = ar.result();
-          if (state == State.CLOSED) {
+          if (life.hasEnded()) {
             c.disconnect(); // timed out or closed meanwhile
             return;
           }
           connection = c;
-          c.disconnectHandler(x -> finish(closeReason == null ? "closed by the hub" : closeReason));
-          c.closeHandler(x -> fail("connection closed by the hub: " + condition(c)));
+          life.opened(c::disconnect);
+          c.disconnectHandler(x -> life.ended());
+          c.closeHandler(x -> life.fail("connection closed by the hub: " + condition(c)));
           c.openHandler(
               x -> {
                 if (x.failed()) {
-                  fail("Open: " + describe(x.cause()));
-                } else if (state == State.CONNECTING) {
+                  life.fail("Open: " + ConnectionLife.describe(x.cause()));
+                } else if (step == Step.CONNECTING) {
                   authenticate(sasToken);
                 }
               });
@@ -159,7 +148,7 @@ public final class AmqpDeviceConnection implements DeviceConnection {
   }
 
   private void authenticate(String sasToken) {
-    state = State.AUTHENTICATING;
+    step = Step.AUTHENTICATING;
     CbsClient.open(vertx, connection)
         .compose(
             client -> {
@@ -168,20 +157,20 @@ public final class AmqpDeviceConnection implements DeviceConnection {
             })
         .onComplete(
             ar -> {
-              if (state != State.AUTHENTICATING) {
+              if (life.hasEnded()) {
                 return;
               }
               if (ar.failed()) {
-                fail("put-token: " + ar.cause().getMessage());
+                life.fail("put-token: " + ar.cause().getMessage());
                 return;
               }
-              listener.onConnected(System.nanoTime() - startNanos);
+              listener.onConnected(life.sinceBeginNanos());
               attachLinks();
             });
   }
 
   private void attachLinks() {
-    state = State.ATTACHING;
+    step = Step.ATTACHING;
     Map<Symbol, Object> twin = AmqpDeviceMessages.channelProperties("twin", UUID.randomUUID());
     Map<Symbol, Object> methods =
         AmqpDeviceMessages.channelProperties("methods", UUID.randomUUID());
@@ -205,11 +194,11 @@ public final class AmqpDeviceConnection implements DeviceConnection {
     Future.all(links.stream().map(AmqpDeviceConnection::attach).toList())
         .onComplete(
             ar -> {
-              if (state != State.ATTACHING) {
+              if (life.hasEnded()) {
                 return;
               }
               if (ar.failed()) {
-                fail(ar.cause().getMessage());
+                life.fail(ar.cause().getMessage());
                 return;
               }
               for (ProtonLink<?> l : links) {
@@ -217,7 +206,7 @@ public final class AmqpDeviceConnection implements DeviceConnection {
                 l.detachHandler(x -> linkLost(l));
               }
               methodRequests.flow(METHOD_CREDIT);
-              state = State.SUBSCRIBING;
+              step = Step.SUBSCRIBING;
               twinRequests.send(
                   AmqpDeviceMessages.twinRequest(
                       "PUT", AmqpDeviceMessages.DESIRED_NOTIFICATIONS, SUBSCRIBE_RID, null));
@@ -230,19 +219,18 @@ public final class AmqpDeviceConnection implements DeviceConnection {
   }
 
   private void linkLost(ProtonLink<?> link) {
-    if (state != State.CLOSED) {
-      fail("link " + AmqpWire.address(link) + " detached by the hub: " + AmqpWire.condition(link));
-    }
+    life.fail(
+        "link " + AmqpWire.address(link) + " detached by the hub: " + AmqpWire.condition(link));
   }
 
   @Override
   public boolean isOnline() {
-    return state == State.ONLINE;
+    return life.isOnline();
   }
 
   @Override
   public void report(String rid, JsonObject patch) {
-    if (state == State.ONLINE) {
+    if (life.isOnline()) {
       twinRequests.send(
           AmqpDeviceMessages.twinRequest(
               "PATCH", AmqpDeviceMessages.REPORTED, rid, patch.toBuffer().getBytes()));
@@ -252,7 +240,7 @@ public final class AmqpDeviceConnection implements DeviceConnection {
   /** Telemetry sent unsettled while the hub gives credit; its disposition tells the listener. */
   @Override
   public boolean telemetry(byte[] body, int tag) {
-    if (state != State.ONLINE || events.sendQueueFull()) {
+    if (!life.isOnline() || events.sendQueueFull()) {
       return false;
     }
     events.send(AmqpDeviceMessages.telemetry(body), d -> onTelemetryUpdate(d, tag));
@@ -260,7 +248,7 @@ public final class AmqpDeviceConnection implements DeviceConnection {
   }
 
   private void onTelemetryUpdate(ProtonDelivery d, int tag) {
-    if (!d.remotelySettled() || state != State.ONLINE) {
+    if (!d.remotelySettled() || !life.isOnline()) {
       return; // not final yet, or the listener has counted it lost with the connection
     }
     DeliveryState outcome = d.getRemoteState();
@@ -277,7 +265,7 @@ public final class AmqpDeviceConnection implements DeviceConnection {
   @Override
   public void answer(String rid, int status, JsonObject payload) {
     Object correlationId = methodIds.remove(rid);
-    if (correlationId == null || state != State.ONLINE) {
+    if (correlationId == null || !life.isOnline()) {
       return;
     }
     methodAnswers.send(
@@ -293,32 +281,21 @@ public final class AmqpDeviceConnection implements DeviceConnection {
   /** A new put-token on the open {@code $cbs} link, as the SDKs renew (wire §3.2). */
   @Override
   public boolean renew(String sasToken) {
-    if (state == State.ONLINE) {
+    if (life.isOnline()) {
       cbs.putToken(audience, sasToken, RENEW_TIMEOUT_MS)
-          .onFailure(
-              e -> {
-                if (state != State.CLOSED) {
-                  fail("token renewal: " + e.getMessage());
-                }
-              });
+          .onFailure(e -> life.fail("token renewal: " + e.getMessage()));
     }
     return true;
   }
 
   @Override
   public void close(boolean graceful) {
-    if (state == State.CLOSED) {
-      return;
+    if (life.closeByUs()) {
+      if (graceful) {
+        connection.close();
+      }
+      connection.disconnect();
     }
-    closedByUs = true;
-    if (connection == null) {
-      finish(null);
-      return;
-    }
-    if (graceful) {
-      connection.close();
-    }
-    connection.disconnect();
   }
 
   // ---- what the hub sends
@@ -326,57 +303,38 @@ public final class AmqpDeviceConnection implements DeviceConnection {
   private void onTwinMessage(Message m) {
     TwinMessage t = AmqpDeviceMessages.twinMessage(m);
     if (t == null) {
-      fail("malformed message on the twin link");
-      return;
-    }
-    if (t.isNotification()) {
-      // Before ONLINE the twin GET that follows the subscription covers it (wire §2.5).
-      if (state == State.ONLINE) {
+      life.fail("malformed message on the twin link");
+    } else if (t.isNotification()) {
+      // Before the device is online, the twin GET after the subscription covers it (wire §2.5).
+      if (life.isOnline()) {
         listener.onDesired(t.version(), (JsonObject) t.body());
       }
-      return;
-    }
-    switch (state) {
-      case SUBSCRIBING -> {
-        if (!SUBSCRIBE_RID.equals(t.rid())) {
-          return;
-        }
-        if (t.status() != 200) {
-          fail("desired-properties subscription answered " + t.status() + ": " + t.body());
-          return;
-        }
-        state = State.READING_TWIN;
-        twinRequests.send(AmqpDeviceMessages.twinRequest("GET", null, GET_RID, null));
+    } else if (life.isOnline()) {
+      listener.onTwinResponse(t.rid(), t.status());
+    } else if (step == Step.SUBSCRIBING && SUBSCRIBE_RID.equals(t.rid())) {
+      if (t.status() != 200) {
+        life.fail("desired-properties subscription answered " + t.status() + ": " + t.body());
+        return;
       }
-      case READING_TWIN -> {
-        if (GET_RID.equals(t.rid())) {
-          onTwin(t);
-        }
+      step = Step.READING_TWIN;
+      twinRequests.send(AmqpDeviceMessages.twinRequest("GET", null, GET_RID, null));
+    } else if (step == Step.READING_TWIN && GET_RID.equals(t.rid())) {
+      if (t.status() != 200 || !(t.body() instanceof JsonObject twin)) {
+        life.fail("twin GET answered " + t.status() + ": " + t.body());
+        return;
       }
-      case ONLINE -> listener.onTwinResponse(t.rid(), t.status());
-      default -> {
-        // Closing: nothing waits for it.
-      }
+      life.online();
+      listener.onOnline(twin);
     }
-  }
-
-  private void onTwin(TwinMessage t) {
-    if (t.status() != 200 || !(t.body() instanceof JsonObject twin)) {
-      fail("twin GET answered " + t.status() + ": " + t.body());
-      return;
-    }
-    state = State.ONLINE;
-    cancelHandshakeTimer();
-    listener.onOnline(twin);
   }
 
   private void onMethodRequest(Message m) {
     MethodCall call = AmqpDeviceMessages.methodCall(m);
     if (call == null) {
-      fail("malformed method request: no IoThub-methodname or correlation id");
+      life.fail("malformed method request: no IoThub-methodname or correlation id");
       return;
     }
-    if (state != State.ONLINE) {
+    if (!life.isOnline()) {
       methodRequests.flow(1); // unanswered: the hub times the call out
       return;
     }
@@ -384,53 +342,18 @@ public final class AmqpDeviceConnection implements DeviceConnection {
     listener.onMethod(call.name(), call.rid(), call.payload());
   }
 
-  // ---- closing
-
   private String awaited() {
-    return switch (state) {
+    return switch (step) {
       case CONNECTING -> connection == null ? "TCP/TLS/SASL connection" : "Open";
       case AUTHENTICATING -> "put-token answer";
       case ATTACHING -> "link attach";
       case SUBSCRIBING -> "answer to the desired-properties subscription";
-      default -> "twin GET response";
+      case READING_TWIN -> "twin GET response";
     };
-  }
-
-  private void fail(String reason) {
-    if (closeReason == null) {
-      closeReason = reason;
-    }
-    if (connection == null) {
-      finish(reason);
-    } else {
-      connection.disconnect();
-    }
-  }
-
-  private void finish(String reason) {
-    if (state == State.CLOSED) {
-      return;
-    }
-    boolean failedConnect = state != State.ONLINE;
-    state = State.CLOSED;
-    cancelHandshakeTimer();
-    methodIds.clear();
-    listener.onClosed(closedByUs ? null : reason, failedConnect);
-  }
-
-  private void cancelHandshakeTimer() {
-    if (handshakeTimer >= 0) {
-      vertx.cancelTimer(handshakeTimer);
-      handshakeTimer = -1;
-    }
   }
 
   private static String condition(ProtonConnection c) {
     ErrorCondition e = c.getRemoteCondition();
     return e == null ? "no condition" : e.getCondition() + " " + e.getDescription();
-  }
-
-  private static String describe(Throwable t) {
-    return t.getClass().getSimpleName() + ": " + t.getMessage();
   }
 }

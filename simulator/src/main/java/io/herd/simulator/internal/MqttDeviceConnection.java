@@ -40,30 +40,25 @@ public final class MqttDeviceConnection implements DeviceConnection {
           new MqttTopicSubscription(DeviceTopics.DESIRED_FILTER, MqttQoS.AT_MOST_ONCE),
           new MqttTopicSubscription(DeviceTopics.METHOD_REQUEST_FILTER, MqttQoS.AT_MOST_ONCE));
 
-  private enum State {
+  /** The steps of the handshake; then {@link ConnectionLife#isOnline}. */
+  private enum Step {
     CONNECTING,
     SUBSCRIBING,
-    READING_TWIN,
-    ONLINE,
-    CLOSED
+    READING_TWIN
   }
 
-  private final Vertx vertx;
   private final String deviceId;
   private final Listener listener;
+  private final ConnectionLife life;
   // Telemetry with an empty property bag but for its content type and encoding (wire §2.4).
   private final String telemetryTopic;
-  private State state = State.CONNECTING;
+  private Step step = Step.CONNECTING;
   private NetSocketInternal socket;
-  private long startNanos;
-  private long handshakeTimer = -1;
-  private String closeReason;
-  private boolean closedByUs;
 
   public MqttDeviceConnection(Vertx vertx, String deviceId, Listener listener) {
-    this.vertx = vertx;
     this.deviceId = deviceId;
     this.listener = listener;
+    this.life = new ConnectionLife(vertx, listener);
     this.telemetryTopic =
         DeviceTopics.telemetryTopic(deviceId) + "%24.ct=application%2Fjson&%24.ce=utf-8";
   }
@@ -99,41 +94,32 @@ public final class MqttDeviceConnection implements DeviceConnection {
       String password,
       int keepAliveSeconds,
       long timeoutMs) {
-    startNanos = System.nanoTime();
-    handshakeTimer =
-        vertx.setTimer(
-            timeoutMs,
-            t -> {
-              handshakeTimer = -1;
-              if (state != State.ONLINE && state != State.CLOSED) {
-                fail("no " + awaited() + " within " + timeoutMs + " ms");
-              }
-            });
+    life.begin(timeoutMs, this::awaited);
     net.connect(port, host)
         .onComplete(
             ar -> {
               if (ar.failed()) {
-                finish("TCP/TLS: " + describe(ar.cause()));
+                life.fail("TCP/TLS: " + ConnectionLife.describe(ar.cause()));
                 return;
               }
               NetSocketInternal s = (NetSocketInternal) ar.result();
-              if (state == State.CLOSED) {
+              if (life.hasEnded()) {
                 s.close(); // timed out or closed meanwhile
                 return;
               }
               socket = s;
+              life.opened(s::close);
               MqttWire.installCodec(s);
               s.messageHandler(this::onMessage);
-              s.exceptionHandler(
-                  e -> closeReason = closeReason == null ? describe(e) : closeReason);
-              s.closeHandler(v -> finish(closeReason == null ? "closed by the hub" : closeReason));
+              s.exceptionHandler(e -> life.reason(ConnectionLife.describe(e)));
+              s.closeHandler(v -> life.ended());
               s.writeMessage(MqttWire.connect(hostName, deviceId, password, keepAliveSeconds));
             });
   }
 
   @Override
   public boolean isOnline() {
-    return state == State.ONLINE;
+    return life.isOnline();
   }
 
   @Override
@@ -144,7 +130,7 @@ public final class MqttDeviceConnection implements DeviceConnection {
   /** Telemetry with QoS 1 and {@code tag} as packet id; its PUBACK comes to the listener. */
   @Override
   public boolean telemetry(byte[] body, int tag) {
-    if (state != State.ONLINE) {
+    if (!life.isOnline()) {
       return false;
     }
     socket.writeMessage(
@@ -166,7 +152,7 @@ public final class MqttDeviceConnection implements DeviceConnection {
   /** Keeps the connection alive (MQTT-3.1.2-23): a PINGREQ. */
   @Override
   public void ping() {
-    if (state == State.ONLINE) {
+    if (life.isOnline()) {
       socket.writeMessage(MqttMessage.PINGREQ);
     }
   }
@@ -179,22 +165,17 @@ public final class MqttDeviceConnection implements DeviceConnection {
 
   @Override
   public void close(boolean graceful) {
-    if (state == State.CLOSED) {
-      return;
+    boolean online = life.isOnline();
+    if (life.closeByUs()) {
+      if (graceful && online) {
+        socket.writeMessage(MqttMessage.DISCONNECT);
+      }
+      socket.close();
     }
-    closedByUs = true;
-    if (socket == null) {
-      finish(null);
-      return;
-    }
-    if (graceful && state == State.ONLINE) {
-      socket.writeMessage(MqttMessage.DISCONNECT);
-    }
-    socket.close();
   }
 
   private void publish(String topic, ByteBuf body, int packetId) {
-    if (state != State.ONLINE) {
+    if (!life.isOnline()) {
       return;
     }
     socket.writeMessage(
@@ -208,7 +189,7 @@ public final class MqttDeviceConnection implements DeviceConnection {
         return;
       }
       if (m.decoderResult().isFailure()) {
-        fail("undecodable packet: " + describe(m.decoderResult().cause()));
+        life.fail("undecodable packet: " + ConnectionLife.describe(m.decoderResult().cause()));
         return;
       }
       switch (m.fixedHeader().messageType()) {
@@ -216,7 +197,7 @@ public final class MqttDeviceConnection implements DeviceConnection {
         case SUBACK -> onSuback((MqttSubAckMessage) m);
         case PUBLISH -> onPublish((MqttPublishMessage) m);
         case PUBACK -> {
-          if (state == State.ONLINE) {
+          if (life.isOnline()) {
             listener.onTelemetryAcked(
                 ((MqttMessageIdVariableHeader) m.variableHeader()).messageId());
           }
@@ -231,29 +212,29 @@ public final class MqttDeviceConnection implements DeviceConnection {
   }
 
   private void onConnack(MqttConnAckMessage m) {
-    if (state != State.CONNECTING) {
+    if (step != Step.CONNECTING) {
       return;
     }
     MqttConnectReturnCode rc = m.variableHeader().connectReturnCode();
     if (rc != MqttConnectReturnCode.CONNECTION_ACCEPTED) {
-      fail("CONNACK " + rc);
+      life.fail("CONNACK " + rc);
       return;
     }
-    listener.onConnected(System.nanoTime() - startNanos);
-    state = State.SUBSCRIBING;
+    listener.onConnected(life.sinceBeginNanos());
+    step = Step.SUBSCRIBING;
     socket.writeMessage(MqttWire.subscribe(SUBSCRIBE_PACKET_ID, SUBSCRIPTIONS));
   }
 
   private void onSuback(MqttSubAckMessage m) {
-    if (state != State.SUBSCRIBING) {
+    if (step != Step.SUBSCRIBING) {
       return;
     }
     List<Integer> granted = m.payload().grantedQoSLevels();
     if (granted.size() != SUBSCRIPTIONS.size() || granted.stream().anyMatch(q -> q >= 0x80)) {
-      fail("SUBACK refused a subscription: " + granted);
+      life.fail("SUBACK refused a subscription: " + granted);
       return;
     }
-    state = State.READING_TWIN;
+    step = Step.READING_TWIN;
     socket.writeMessage(
         new MqttPublishMessage(
             MqttWire.PUBLISH_QOS0,
@@ -266,25 +247,25 @@ public final class MqttDeviceConnection implements DeviceConnection {
     if (topic.startsWith(DeviceTopics.TWIN_RESPONSE_PREFIX)) {
       TwinResponse r = TwinResponse.parse(topic);
       if (r == null) {
-        fail("malformed twin response topic " + topic);
-      } else if (state == State.READING_TWIN && GET_RID.equals(r.rid())) {
-        onTwin(r, m);
-      } else if (state == State.ONLINE) {
+        life.fail("malformed twin response topic " + topic);
+      } else if (life.isOnline()) {
         listener.onTwinResponse(r.rid(), r.status());
+      } else if (step == Step.READING_TWIN && GET_RID.equals(r.rid())) {
+        onTwin(r, m);
       }
     } else if (topic.startsWith(DeviceTopics.DESIRED_PREFIX)) {
       long version = DeviceTopics.desiredVersion(topic);
       Object body = json(m);
       if (version < 0 || !(body instanceof JsonObject patch)) {
-        fail("malformed desired-properties notification " + topic);
-      } else if (state == State.ONLINE) {
+        life.fail("malformed desired-properties notification " + topic);
+      } else if (life.isOnline()) {
         listener.onDesired(version, patch);
       }
     } else if (topic.startsWith(DeviceTopics.METHOD_REQUEST_PREFIX)) {
       MethodRequest r = MethodRequest.parse(topic);
       if (r == null) {
-        fail("malformed method request topic " + topic);
-      } else if (state == State.ONLINE) {
+        life.fail("malformed method request topic " + topic);
+      } else if (life.isOnline()) {
         listener.onMethod(r.name(), r.rid(), json(m));
       }
     }
@@ -293,11 +274,10 @@ public final class MqttDeviceConnection implements DeviceConnection {
 
   private void onTwin(TwinResponse r, MqttPublishMessage m) {
     if (r.status() != 200 || !(json(m) instanceof JsonObject twin)) {
-      fail("twin GET answered " + r.status() + ": " + m.payload().toString(UTF_8));
+      life.fail("twin GET answered " + r.status() + ": " + m.payload().toString(UTF_8));
       return;
     }
-    state = State.ONLINE;
-    cancelHandshakeTimer();
+    life.online();
     listener.onOnline(twin);
   }
 
@@ -311,40 +291,10 @@ public final class MqttDeviceConnection implements DeviceConnection {
   }
 
   private String awaited() {
-    return switch (state) {
+    return switch (step) {
       case CONNECTING -> socket == null ? "TCP/TLS connection" : "CONNACK";
       case SUBSCRIBING -> "SUBACK";
-      default -> "twin GET response";
+      case READING_TWIN -> "twin GET response";
     };
-  }
-
-  private void fail(String reason) {
-    closeReason = reason;
-    if (socket == null) {
-      finish(reason);
-    } else {
-      socket.close();
-    }
-  }
-
-  private void finish(String reason) {
-    if (state == State.CLOSED) {
-      return;
-    }
-    boolean failedConnect = state != State.ONLINE;
-    state = State.CLOSED;
-    cancelHandshakeTimer();
-    listener.onClosed(closedByUs ? null : reason, failedConnect);
-  }
-
-  private void cancelHandshakeTimer() {
-    if (handshakeTimer >= 0) {
-      vertx.cancelTimer(handshakeTimer);
-      handshakeTimer = -1;
-    }
-  }
-
-  private static String describe(Throwable t) {
-    return t.getClass().getSimpleName() + ": " + t.getMessage();
   }
 }

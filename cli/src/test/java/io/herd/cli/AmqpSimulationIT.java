@@ -37,8 +37,9 @@ import org.junit.jupiter.api.Test;
  * {@code herd sim --protocol amqp} against a whole hub, driven with the CLI as an operator would:
  * 20 devices connect over AMQP (with churn), their telemetry arrives at the hub's event stream
  * marked amqp, a reboot, a firmware update to 2.0.0 and one on a device chosen to fail go through
- * direct methods, a desired telemetryConfig is applied and reported with status success, and the
- * report file carries the AMQP latencies.
+ * direct methods, a desired telemetryConfig is applied and reported with status success, a factory
+ * reset forgets it, the device chosen to be slow answers late, and the report file carries the AMQP
+ * latencies.
  */
 class AmqpSimulationIT {
   private static final String FLEET = "tags.fleet = 'amqp'";
@@ -123,6 +124,8 @@ class AmqpSimulationIT {
       "--fail-percent", "10",
       "--seed", "7",
       "--churn", "5",
+      "--slow-percent", "5",
+      "--slow-ms", "1000",
       "--fw-step-ms", "400",
       "--reconnect-ms", "300",
       "--config-apply-ms", "100",
@@ -133,14 +136,21 @@ class AmqpSimulationIT {
     };
     SimulatorConfig config = SimulatorConfig.fromArgs(args);
     Set<Integer> failing = config.firmwareFailures();
+    Set<Integer> late = config.lateAnswerers();
     assertThat(failing).hasSize(2);
+    assertThat(late).hasSize(1);
     List<Integer> healthy =
-        IntStream.range(0, 20).filter(n -> !failing.contains(n)).boxed().toList();
+        IntStream.range(0, 20)
+            .filter(n -> !failing.contains(n) && !late.contains(n))
+            .boxed()
+            .toList();
     String updated = config.deviceId(healthy.get(0));
     String rebooted = config.deviceId(healthy.get(1));
     // A desired patch is lost while its device is offline (a churn drop), so three get one.
     List<String> configured = healthy.subList(2, 5).stream().map(config::deviceId).toList();
-    String failed = config.deviceId(failing.iterator().next());
+    String failed =
+        config.deviceId(failing.stream().filter(n -> !late.contains(n)).findFirst().orElseThrow());
+    String slow = config.deviceId(late.iterator().next());
 
     // Telemetry as the hub's event stream has it, from before the devices connect.
     Queue<LiveEventStream.Event> events = new ConcurrentLinkedQueue<>();
@@ -226,6 +236,25 @@ class AmqpSimulationIT {
       }
       assertThat(firmwareProgress()).isEqualTo(Map.of("current", 19, "failed", 1));
 
+      // A factory reset forgets the configuration just applied.
+      assertThat(invoke(configured.get(0), "factoryReset", "null").getString("result"))
+          .isEqualTo("resetting");
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () -> "complete".equals(reported(configured.get(0)).getString("factoryResetStatus")));
+      assertThat(reported(configured.get(0)).containsKey("telemetryConfig")).isFalse();
+      assertThat(reported(configured.get(0)).getString("lastFactoryReset")).isNotBlank();
+
+      // The device chosen to be slow answers after --slow-ms (an update to the version it has).
+      long t0 = System.nanoTime();
+      assertThat(
+              invoke(slow, "firmwareUpdate", fw.replace("2.0.0", "1.0.0"))
+                  .getString("currentVersion"))
+          .isEqualTo("1.0.0");
+      assertThat(System.nanoTime() - t0)
+          .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(1_000));
+
       // Telemetry from every device reached the hub over AMQP.
       Set<String> all =
           IntStream.range(0, 20).mapToObj(config::deviceId).collect(Collectors.toSet());
@@ -256,14 +285,16 @@ class AmqpSimulationIT {
     assertThat(r.count(Count.CONNECT_FAILURES)).isZero();
     assertThat(r.count(Count.CONNECTIONS_LOST)).isZero();
     assertThat(r.count(Count.CHURN_DROPS)).isPositive();
-    // 20 first connects, the reboot, the update's reboot, and a reconnect per churn drop.
-    assertThat(r.count(Count.CONNECTS)).isGreaterThanOrEqualTo(22 + r.count(Count.CHURN_DROPS));
+    // 20 first connects, then the reboot's, the update's and the reset's (and the churn drops').
+    assertThat(r.count(Count.CONNECTS)).isGreaterThanOrEqualTo(23);
     assertThat(r.count(Count.REBOOTS)).isEqualTo(1);
     assertThat(r.count(Count.FIRMWARE_UPDATES)).isEqualTo(2);
     assertThat(r.count(Count.FIRMWARE_SUCCEEDED)).isEqualTo(1);
     assertThat(r.count(Count.FIRMWARE_FAILED)).isEqualTo(1);
     assertThat(r.count(Count.CONFIG_APPLIED)).isEqualTo(3);
-    assertThat(r.count(Count.METHODS_ANSWERED)).isEqualTo(3);
+    assertThat(r.count(Count.FACTORY_RESETS)).isEqualTo(1);
+    assertThat(r.count(Count.METHODS_LATE)).isEqualTo(1);
+    assertThat(r.count(Count.METHODS_ANSWERED)).isEqualTo(5);
     assertThat(r.count(Count.REPORTED_FAILED)).isZero();
     assertThat(r.count(Count.TELEMETRY_ACKED)).isPositive();
     // Every message the hub acknowledged is in its event stream (durable before the ack).
@@ -277,7 +308,8 @@ class AmqpSimulationIT {
     assertThat(r.latency(Latency.REPORTED_ACK).getTotalCount())
         .isEqualTo(r.count(Count.REPORTED_ACKED))
         .isPositive();
-    assertThat(r.latency(Latency.METHOD_AT_DEVICE).getTotalCount()).isEqualTo(3);
+    assertThat(r.latency(Latency.METHOD_AT_DEVICE).getTotalCount()).isEqualTo(5);
+    assertThat(r.latency(Latency.METHOD_AT_DEVICE).getMaxValue()).isGreaterThanOrEqualTo(1_000_000);
     assertThat(r.latency(Latency.DESIRED_DELIVERY).getTotalCount()).isBetween(1L, 3L);
     JsonObject latencies = json.getJsonObject("latencies");
     for (Latency l : Latency.values()) {

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.netty.buffer.ByteBufAllocator;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -28,6 +29,7 @@ import org.apache.qpid.proton.amqp.messaging.Rejected;
 import org.apache.qpid.proton.amqp.transport.ErrorCondition;
 import org.apache.qpid.proton.message.Message;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -44,6 +46,13 @@ class AmqpDeviceConnectionTest {
   private int port;
   private AmqpDeviceConnection conn;
   private final List<String> heard = new CopyOnWriteArrayList<>();
+
+  @BeforeAll
+  static void initialiseNettyOnce() {
+    // The first buffer Netty allocates in a JVM registers its JFR events, which takes longer than
+    // the event loop may block; this test's loops are to show what the connection itself does.
+    ByteBufAllocator.DEFAULT.buffer(1).release();
+  }
 
   @BeforeEach
   void start() throws Exception {

@@ -33,7 +33,7 @@ final class SimulatedDevice implements DeviceConnection.Listener, DeviceBehaviou
       long reconnectMs,
       Runnable firstAttemptDone) {}
 
-  // Node's device SDK: tokens live an hour and are renewed (by reconnecting) after 45 minutes.
+  // Node's device SDK: tokens live an hour and are renewed after 45 minutes.
   private static final long TOKEN_TTL_SECONDS = 3_600;
   private static final long RENEW_AFTER_MS = TimeUnit.MINUTES.toMillis(45);
   private static final long RESPONSE_TIMEOUT_MS = 30_000;

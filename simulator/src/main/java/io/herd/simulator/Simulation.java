@@ -1,12 +1,16 @@
 package io.herd.simulator;
 
+import io.herd.simulator.internal.AmqpDeviceConnection;
+import io.herd.simulator.internal.AmqpWire;
+import io.herd.simulator.internal.ClientTls;
 import io.herd.simulator.internal.DeviceBehaviour;
+import io.herd.simulator.internal.DeviceConnection;
 import io.herd.simulator.internal.DeviceLoop;
 import io.herd.simulator.internal.DeviceRegistrar;
 import io.herd.simulator.internal.FaultPlan;
 import io.herd.simulator.internal.Figures;
 import io.herd.simulator.internal.HubTarget;
-import io.herd.simulator.internal.MqttWire;
+import io.herd.simulator.internal.MqttDeviceConnection;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -52,7 +56,11 @@ public final class Simulation implements AutoCloseable {
   public static Simulation start(SimulatorConfig config, PrintStream out) throws Exception {
     HubTarget target =
         HubTarget.of(
-            config.hubConfig(), config.connectionString(), config.caFile(), config.mqttPort());
+            config.hubConfig(),
+            config.connectionString(),
+            config.caFile(),
+            config.mqttPort(),
+            config.amqpPort());
     Simulation s = new Simulation(config, target);
     try {
       s.begin(out);
@@ -88,9 +96,7 @@ public final class Simulation implements AutoCloseable {
         registered.created(),
         registered.existing(),
         (System.nanoTime() - t0) / 1e9);
-    NetClient net =
-        vertx.createNetClient(
-            MqttWire.tlsClientOptions(vertx, target.caFile(), true, CONNECT_TIMEOUT_MS));
+    DeviceConnection.Opener opener = opener();
     FaultPlan faults =
         new FaultPlan(config.seed(), config.devices(), config.failPercent(), config.slowPercent());
     long interval = config.rate() > 0 ? Math.max(1, Math.round(1000 / config.rate())) : 0;
@@ -123,8 +129,8 @@ public final class Simulation implements AutoCloseable {
       DeviceLoop loop =
           new DeviceLoop(
               members.get(i),
-              net,
-              target,
+              opener,
+              target.hostName(),
               settings,
               share,
               config.churnPercent(),
@@ -134,6 +140,24 @@ public final class Simulation implements AutoCloseable {
       deployed.add(vertx.deployVerticle(loop));
     }
     Future.all(deployed).await(30, TimeUnit.SECONDS);
+  }
+
+  /** How the devices connect: the protocol's transport, TLS trusting the target's CA. */
+  private DeviceConnection.Opener opener() {
+    return switch (config.protocol()) {
+      case AMQP ->
+          AmqpDeviceConnection.opener(
+              vertx,
+              AmqpWire.clientOptions(vertx, target.caFile(), true, CONNECT_TIMEOUT_MS),
+              target,
+              CONNECT_TIMEOUT_MS);
+      case MQTT -> {
+        NetClient net =
+            vertx.createNetClient(
+                ClientTls.netClientOptions(vertx, target.caFile(), true, CONNECT_TIMEOUT_MS));
+        yield MqttDeviceConnection.opener(vertx, net, target, CONNECT_TIMEOUT_MS);
+      }
+    };
   }
 
   public SimulatorConfig config() {

@@ -23,21 +23,30 @@ public final class SimulationReport {
 
   /** What the devices count; {@link #wireName()} is the key in the report. */
   public enum Count {
-    /** Connections accepted (CONNACK 0), first connects and reconnects alike. */
+    /**
+     * Connections accepted (CONNACK 0, or the AMQP put-token answered 200), first connects and
+     * reconnects alike.
+     */
     CONNECTS("connects"),
-    /** Connect attempts that failed: TCP, TLS, a refused CONNACK, or no SUBACK or twin. */
+    /**
+     * Connect attempts that failed: TCP, TLS, a refused CONNACK or put-token, or no subscription or
+     * twin.
+     */
     CONNECT_FAILURES("connectFailures"),
     /** Connections the hub or the network closed, not the device. */
     CONNECTIONS_LOST("connectionsLost"),
     /** Connections dropped on purpose by --churn. */
     CHURN_DROPS("churnDrops"),
-    /** Reconnects to renew the SAS token before it expires, as the SDKs do. */
+    /** SAS tokens renewed before they expire as the SDKs do: MQTT reconnects, AMQP puts anew. */
     TOKEN_RENEWALS("tokenRenewals"),
     TELEMETRY_SENT("telemetrySent"),
     TELEMETRY_ACKED("telemetryAcked"),
-    /** Telemetry not acknowledged: the connection closed first, or no PUBACK in time. */
+    /** Telemetry not acknowledged: the connection closed first, or the hub refused it (AMQP). */
     TELEMETRY_FAILED("telemetryFailed"),
-    /** Telemetry not sent because the device was offline or its window of PUBACKs was full. */
+    /**
+     * Telemetry not sent because the device was offline, its window of unacknowledged messages was
+     * full, or the hub gave no AMQP link credit.
+     */
     TELEMETRY_SKIPPED("telemetrySkipped"),
     REPORTED_SENT("reportedSent"),
     /** Reported-property patches answered 204. */
@@ -70,9 +79,9 @@ public final class SimulationReport {
 
   /** What the devices time, in microseconds; {@link #wireName()} is the key in the report. */
   public enum Latency {
-    /** TCP + TLS + CONNECT/CONNACK. */
+    /** TCP + TLS + CONNECT/CONNACK; AMQP: TCP + TLS + SASL + Open + put-token answered. */
     CONNECT("connect"),
-    /** Telemetry PUBLISH (QoS 1) to its PUBACK. */
+    /** Telemetry PUBLISH (QoS 1) to its PUBACK; AMQP: a message to its accepted disposition. */
     TELEMETRY_PUBACK("telemetryPuback"),
     /** Reported-property PATCH to its 204. */
     REPORTED_ACK("reportedAck"),

@@ -23,6 +23,8 @@ import java.util.regex.Pattern;
  *     iothubowner} one of hubConfig)
  * @param caFile the CA to trust, or null (hub.json's, else the JVM's default trust)
  * @param mqttPort the MQTT TLS port; 0 for hub.json's or 8883
+ * @param amqpPort the AMQP TLS port; 0 for hub.json's or 5671
+ * @param protocol how the devices connect
  * @param devices the fleet: devices {@code prefix-0} .. {@code prefix-(devices-1)}
  * @param first the first device this process simulates (several processes split the fleet)
  * @param count how many devices this process simulates
@@ -38,6 +40,7 @@ public record SimulatorConfig(
     String connectionString,
     Path caFile,
     int mqttPort,
+    int amqpPort,
     Protocol protocol,
     String prefix,
     int devices,
@@ -68,7 +71,7 @@ public record SimulatorConfig(
   private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9._-]{1,100}");
   private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_-]{1,128}");
 
-  /** The device protocol. */
+  /** The device protocol: MQTT 3.1.1 or AMQP 1.0, each over TLS as the Azure SDKs use it. */
   public enum Protocol {
     MQTT,
     AMQP
@@ -80,9 +83,7 @@ public record SimulatorConfig(
         hubConfig != null || connectionString != null,
         "give --connection-string (a service policy with RegistryWrite, such as iothubowner)"
             + " or --hub-config DIR/hub.json");
-    check(
-        protocol == Protocol.MQTT,
-        "--protocol amqp: the hub has no AMQP device endpoint yet; use --protocol mqtt");
+    check(protocol != null, "--protocol must be mqtt or amqp");
     check(PREFIX.matcher(prefix).matches(), "--prefix must match " + PREFIX + ": " + prefix);
     check(devices >= 1 && devices <= 10_000_000, "--devices must be in 1 .. 10,000,000");
     check(
@@ -113,6 +114,7 @@ public record SimulatorConfig(
         "--config-apply-ms must be in 0 .. 3,600,000");
     check(durationSeconds >= 0, "--duration must be >= 0");
     check(mqttPort >= 0 && mqttPort < 65_536, "--mqtt-port must be a port");
+    check(amqpPort >= 0 && amqpPort < 65_536, "--amqp-port must be a port");
     check(eventLoops >= 0 && eventLoops <= 64, "--event-loops must be in 0 .. 64");
     check(
         connectConcurrency >= 1 && connectConcurrency <= 100_000,
@@ -149,6 +151,7 @@ public record SimulatorConfig(
     a.addAll(
         List.of(
             "--mqtt-port", Integer.toString(mqttPort),
+            "--amqp-port", Integer.toString(amqpPort),
             "--protocol", protocol.name().toLowerCase(java.util.Locale.ROOT),
             "--prefix", prefix,
             "--devices", Integer.toString(devices),
@@ -200,6 +203,7 @@ public record SimulatorConfig(
         connectionString,
         caFile,
         mqttPort,
+        amqpPort,
         protocol,
         prefix,
         devices,

@@ -29,11 +29,26 @@ class SimulatorConfigTest {
   }
 
   @Test
+  void takesAmqpWithItsPort() {
+    SimulatorConfig c =
+        SimulatorConfig.fromArgs(
+            "--connection-string", CS, "--protocol", "AMQP", "--amqp-port", "5672");
+
+    assertThat(c.protocol()).isEqualTo(SimulatorConfig.Protocol.AMQP);
+    assertThat(c.amqpPort()).isEqualTo(5672);
+    assertThat(c.toJson().getString("protocol")).isEqualTo("amqp");
+  }
+
+  @Test
   void readsBackTheArgumentsItWritesForAForkedProcess() {
     SimulatorConfig c =
         SimulatorConfig.fromArgs(
             "--connection-string",
             CS,
+            "--protocol",
+            "amqp",
+            "--amqp-port",
+            "15671",
             "--ca",
             "/tmp/ca.pem",
             "--devices",
@@ -84,6 +99,8 @@ class SimulatorConfigTest {
     assertThat(child.first()).isEqualTo(15_000);
     assertThat(child.tags()).isEqualTo(Map.of("fleet", "a", "site", "b"));
     assertThat(child.toArgs()).doesNotContain("--hub-config");
+    assertThat(child.protocol()).isEqualTo(SimulatorConfig.Protocol.AMQP);
+    assertThat(child.amqpPort()).isEqualTo(15_671);
   }
 
   @Test
@@ -92,8 +109,11 @@ class SimulatorConfigTest {
         .hasMessageContaining("--connection-string")
         .hasMessageContaining("--hub-config");
     assertThatThrownBy(
-            () -> SimulatorConfig.fromArgs("--connection-string", CS, "--protocol", "amqp"))
-        .hasMessageContaining("no AMQP device endpoint yet");
+            () -> SimulatorConfig.fromArgs("--connection-string", CS, "--protocol", "coap"))
+        .hasMessageContaining("--protocol must be mqtt or amqp");
+    assertThatThrownBy(
+            () -> SimulatorConfig.fromArgs("--connection-string", CS, "--amqp-port", "70000"))
+        .hasMessageContaining("--amqp-port");
     assertThatThrownBy(
             () -> SimulatorConfig.fromArgs("--connection-string", CS, "--devices", "19001"))
         .hasMessageContaining("at most 19000 devices")

@@ -7,6 +7,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import io.herd.simulator.bench.BenchSupport.ClientCpu;
 import io.herd.simulator.bench.BenchSupport.CpuSample;
 import io.herd.simulator.bench.BenchSupport.HubInfo;
+import io.herd.simulator.internal.AmqpWire;
+import io.herd.simulator.internal.CbsClient;
 import io.herd.simulator.internal.SasSigner;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -16,12 +18,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.OpenSSLEngineOptions;
-import io.vertx.core.net.PemTrustOptions;
 import io.vertx.proton.ProtonClient;
 import io.vertx.proton.ProtonClientOptions;
 import io.vertx.proton.ProtonConnection;
-import io.vertx.proton.ProtonLink;
-import io.vertx.proton.ProtonReceiver;
 import io.vertx.proton.ProtonSender;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -29,22 +28,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import org.apache.qpid.proton.amqp.Binary;
 import org.apache.qpid.proton.amqp.messaging.Accepted;
-import org.apache.qpid.proton.amqp.messaging.AmqpValue;
-import org.apache.qpid.proton.amqp.messaging.ApplicationProperties;
 import org.apache.qpid.proton.amqp.messaging.Data;
-import org.apache.qpid.proton.amqp.messaging.Properties;
 import org.apache.qpid.proton.message.Message;
 
 /**
@@ -353,16 +347,10 @@ public final class AmqpBench {
       @Override
       public Future<?> start() {
         client = ProtonClient.create(vertx);
+        // --host is a loopback address, which the hub's certificate need not name.
         options =
-            new ProtonClientOptions()
-                .setSsl(true)
-                .setTrustOptions(new PemTrustOptions().addCertPath(hub.caFile().toString()))
-                .setHostnameVerificationAlgorithm("")
-                .setConnectTimeout(30_000)
-                .addEnabledSaslMechanism("ANONYMOUS");
-        if (OpenSSLEngineOptions.isAvailable()) {
-          options.setSslEngineOptions(new OpenSSLEngineOptions());
-        }
+            AmqpWire.clientOptions(vertx, hub.caFile(), true, 30_000)
+                .setHostnameVerificationAlgorithm("");
         return Future.succeededFuture();
       }
 
@@ -431,7 +419,9 @@ public final class AmqpBench {
                 c ->
                     putToken(c, id)
                         .compose(
-                            x -> attach(c.createSender(events(id))).map(s -> new Device(c, s))));
+                            x ->
+                                AmqpWire.attach(c.createSender(events(id)))
+                                    .map(s -> new Device(c, s))));
       }
 
       private String events(String id) {
@@ -442,62 +432,13 @@ public final class AmqpBench {
         long expiry = System.currentTimeMillis() / 1000 + o.timeoutSeconds() + 3600;
         String token =
             SasSigner.deviceToken(hub.hostName(), id, MqttBench.deviceKey(o.keySeed(), id), expiry);
-        String messageId = UUID.randomUUID().toString();
-        Promise<Void> answered = Promise.promise();
-        ProtonReceiver replies =
-            c.createReceiver("$cbs")
-                .handler(
-                    (d, m) -> {
-                      Object status =
-                          m.getApplicationProperties() == null
-                              ? null
-                              : m.getApplicationProperties().getValue().get("status-code");
-                      if (Integer.valueOf(200).equals(status)) {
-                        answered.tryComplete();
-                      } else {
-                        answered.tryFail("put-token answered " + status);
-                      }
-                    });
-        return attach(replies)
-            .compose(r -> attach(c.createSender("$cbs")))
+        return CbsClient.open(vertx, c)
             .compose(
-                s -> {
-                  Message m = Message.Factory.create();
-                  Properties p = new Properties();
-                  p.setMessageId(messageId);
-                  p.setTo("$cbs");
-                  p.setReplyTo("cbs");
-                  m.setProperties(p);
-                  Map<String, Object> app = new HashMap<>();
-                  app.put("operation", "put-token");
-                  app.put("type", "servicebus.windows.net:sastoken");
-                  app.put(
-                      "name",
-                      SasSigner.encodeUriComponentStrict(hub.hostName() + "/devices/" + id));
-                  m.setApplicationProperties(new ApplicationProperties(app));
-                  m.setBody(new AmqpValue(token));
-                  s.send(m);
-                  return answered.future();
-                });
-      }
-
-      private <L extends ProtonLink<L>> Future<L> attach(L link) {
-        Promise<L> p = Promise.promise();
-        link.openHandler(
-            ar -> {
-              boolean refused =
-                  link instanceof ProtonSender
-                      ? link.getRemoteTarget() == null
-                      : link.getRemoteSource() == null;
-              if (ar.failed() || refused) {
-                p.tryFail("link " + link.getName() + " refused: " + link.getRemoteCondition());
-              } else {
-                p.tryComplete(link);
-              }
-            });
-        link.closeHandler(ar -> p.tryFail("link detached: " + link.getRemoteCondition()));
-        link.open();
-        return p.future();
+                cbs ->
+                    cbs.putToken(
+                        AmqpWire.deviceAudience(hub.hostName(), id),
+                        token,
+                        TimeUnit.SECONDS.toMillis(o.timeoutSeconds())));
       }
 
       /** Keeps {@code --window} messages unsettled on every device until {@code end}. */

@@ -15,6 +15,7 @@ import io.herd.simulator.bench.BenchSupport.BenchOptions;
 import io.herd.simulator.bench.BenchSupport.ClientCpu;
 import io.herd.simulator.bench.BenchSupport.CpuSample;
 import io.herd.simulator.bench.BenchSupport.HubInfo;
+import io.herd.simulator.internal.ClientTls;
 import io.herd.simulator.internal.ConnectionStrings;
 import io.herd.simulator.internal.DeviceTopics.MethodRequest;
 import io.herd.simulator.internal.DeviceTopics.TwinResponse;
@@ -757,7 +758,7 @@ public final class MqttBench {
                   .setInternalBlockingPoolSize(1));
       int timeoutMs = (int) TimeUnit.SECONDS.toMillis(o.connectTimeoutSeconds());
       NetClientOptions base =
-          MqttWire.tlsClientOptions(vertx, target.caFile(), o.openSsl(), timeoutMs);
+          ClientTls.netClientOptions(vertx, target.caFile(), o.openSsl(), timeoutMs);
       if (o.sourceAddresses().isEmpty()) {
         netClients.add(vertx.createNetClient(base));
       } else {

@@ -37,7 +37,7 @@ import java.util.Objects;
  */
 public final class DeviceBehaviour {
 
-  /** What the device can do to the world; the simulator wires it to MQTT and timers. */
+  /** What the device can do to the world; the simulator wires it to its connection and timers. */
   public interface Port {
     /** The wall clock, epoch milliseconds. */
     long nowMillis();

@@ -3,7 +3,6 @@ package io.herd.simulator.internal;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.net.NetClient;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -30,8 +29,8 @@ public final class DeviceLoop extends VerticleBase {
   public record Snapshot(Figures figures, int online, int connected) {}
 
   private final List<Member> members;
-  private final NetClient net;
-  private final HubTarget target;
+  private final DeviceConnection.Opener opener;
+  private final String hostName;
   private final IntFunction<DeviceBehaviour.Settings> settings;
   private final int connectConcurrency;
   private final double churnPercent;
@@ -48,16 +47,16 @@ public final class DeviceLoop extends VerticleBase {
    */
   public DeviceLoop(
       List<Member> members,
-      NetClient net,
-      HubTarget target,
+      DeviceConnection.Opener opener,
+      String hostName,
       IntFunction<DeviceBehaviour.Settings> settings,
       int connectConcurrency,
       double churnPercent,
       long reconnectMs,
       long seed) {
     this.members = members;
-    this.net = net;
-    this.target = target;
+    this.opener = opener;
+    this.hostName = hostName;
     this.settings = settings;
     this.connectConcurrency = Math.max(1, connectConcurrency);
     this.churnPercent = churnPercent;
@@ -69,13 +68,13 @@ public final class DeviceLoop extends VerticleBase {
   public Future<?> start() {
     SimulatedDevice.Environment env =
         new SimulatedDevice.Environment(
-            vertx, net, target, figures, random, reconnectMs, this::connectNext);
+            vertx, opener, hostName, figures, random, reconnectMs, this::connectNext);
     for (Member m : members) {
       devices.add(new SimulatedDevice(env, m.id(), m.key(), settings.apply(m.number())));
     }
     // [MQTT-3.1.2-23] a client sends a packet at least once per keep-alive period.
     vertx.setPeriodic(
-        SimulatedDevice.KEEP_ALIVE_SECONDS * 500L,
+        MqttDeviceConnection.KEEP_ALIVE_SECONDS * 500L,
         t -> inChunks(0, SimulatedDevice::ping, () -> {}));
     if (churnPercent > 0) {
       vertx.setPeriodic(1_000, t -> churn());
@@ -122,7 +121,7 @@ public final class DeviceLoop extends VerticleBase {
     return p.future();
   }
 
-  /** Disconnects every device (DISCONNECT, then close). */
+  /** Disconnects every device (DISCONNECT or AMQP close, then the socket). */
   public Future<Void> stopDevices() {
     Promise<Void> p = Promise.promise();
     context.runOnContext(v -> inChunks(0, SimulatedDevice::stop, p::complete));
@@ -131,7 +130,7 @@ public final class DeviceLoop extends VerticleBase {
 
   /**
    * Applies {@code action} to every device, a few hundred per turn of the loop so that it stays
-   * responsive (each PINGREQ or close goes through TLS), then runs {@code then}.
+   * responsive (each ping or close goes through TLS), then runs {@code then}.
    */
   private void inChunks(int from, Consumer<SimulatedDevice> action, Runnable then) {
     int end = Math.min(devices.size(), from + CHUNK);

@@ -54,6 +54,11 @@ public final class DeviceTopics {
     return -1;
   }
 
+  /** The topic of a device's answer with {@code status} to the method request {@code rid}. */
+  public static String methodResponseTopic(String rid, int status) {
+    return METHOD_RESPONSE_PREFIX + status + "/?$rid=" + rid;
+  }
+
   /** A direct-method request topic {@code $iothub/methods/POST/{name}/?$rid={rid}} (wire §2.6). */
   public record MethodRequest(String name, String rid) {
 
@@ -82,7 +87,7 @@ public final class DeviceTopics {
 
     /** The topic of the device's answer with {@code status}. */
     public String responseTopic(int status) {
-      return METHOD_RESPONSE_PREFIX + status + "/?$rid=" + rid;
+      return methodResponseTopic(rid, status);
     }
   }
 

@@ -10,30 +10,33 @@ import java.util.Map;
 /**
  * Where the simulator finds the hub and how it signs in: the host name that goes into SAS tokens
  * and MQTT user names (as the connection string spells it, port included), the host and ports to
- * connect to, the CA to trust (null: the JVM's default trust), and the service policy that
- * registers the devices.
+ * connect to (HTTPS, MQTT, AMQP), the CA to trust (null: the JVM's default trust), and the service
+ * policy that registers the devices.
  */
 public record HubTarget(
     String hostName,
     String host,
     int httpsPort,
     int mqttPort,
+    int amqpPort,
     Path caFile,
     String policy,
     byte[] policyKey) {
 
   public static final int DEFAULT_HTTPS_PORT = 443;
   public static final int DEFAULT_MQTT_PORT = 8883;
+  public static final int DEFAULT_AMQP_PORT = 5671;
 
   /**
    * From a service connection string ({@code HostName=h[:port];SharedAccessKeyName=p;
    * SharedAccessKey=k}, or else the {@code iothubowner} one of {@code hubConfig}) and the hub's
-   * {@code hub.json} (ports and CA), each optional but not both; {@code caFile} and {@code
-   * mqttPort} (0: not given) override. The HTTPS port is the connection string's, else hub.json's,
-   * else 443; the MQTT port hub.json's, else 8883. Throws IllegalArgumentException naming what is
-   * missing.
+   * {@code hub.json} (ports and CA), each optional but not both; {@code caFile}, {@code mqttPort}
+   * and {@code amqpPort} (0: not given) override. The HTTPS port is the connection string's, else
+   * hub.json's, else 443; the MQTT and AMQP ports hub.json's, else 8883 and 5671. Throws
+   * IllegalArgumentException naming what is missing.
    */
-  public static HubTarget of(Path hubConfig, String connectionString, Path caFile, int mqttPort)
+  public static HubTarget of(
+      Path hubConfig, String connectionString, Path caFile, int mqttPort, int amqpPort)
       throws IOException {
     JsonObject hub = null;
     if (hubConfig != null) {
@@ -87,6 +90,10 @@ public record HubTarget(
         mqttPort > 0
             ? mqttPort
             : ports == null ? DEFAULT_MQTT_PORT : ports.getInteger("mqtt", DEFAULT_MQTT_PORT);
+    int amqp =
+        amqpPort > 0
+            ? amqpPort
+            : ports == null ? DEFAULT_AMQP_PORT : ports.getInteger("amqp", DEFAULT_AMQP_PORT);
     Path ca = caFile;
     if (ca == null && hub != null && hub.getString("caFile") != null) {
       ca = Path.of(hub.getString("caFile"));
@@ -94,7 +101,7 @@ public record HubTarget(
     if (ca != null && !Files.isReadable(ca)) {
       throw new IllegalArgumentException("cannot read the CA file " + ca);
     }
-    return new HubTarget(hostName, host, httpsPort, mqtt, ca, policy, policyKey);
+    return new HubTarget(hostName, host, httpsPort, mqtt, amqp, ca, policy, policyKey);
   }
 
   private static int port(String text, String what) {

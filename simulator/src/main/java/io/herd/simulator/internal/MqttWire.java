@@ -16,23 +16,13 @@ import io.netty.handler.codec.mqtt.MqttSubscribeMessage;
 import io.netty.handler.codec.mqtt.MqttSubscribePayload;
 import io.netty.handler.codec.mqtt.MqttTopicSubscription;
 import io.netty.handler.codec.mqtt.MqttVersion;
-import io.vertx.core.Vertx;
 import io.vertx.core.internal.net.NetSocketInternal;
-import io.vertx.core.net.JdkSSLEngineOptions;
-import io.vertx.core.net.NetClientOptions;
-import io.vertx.core.net.OpenSSLEngineOptions;
-import io.vertx.core.net.PemTrustOptions;
-import io.vertx.core.net.TrustOptions;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * The client side of MQTT over a Vert.x socket, as the load generator and the simulator use it:
- * Netty's MQTT codec in the socket's pipeline, TLS trusting one CA, and the CONNECT the Azure SDKs
- * send (azure-iothub-wire.md §2.1).
+ * Netty's MQTT codec in the socket's pipeline ({@link ClientTls} for TLS) and the CONNECT the Azure
+ * SDKs send (azure-iothub-wire.md §2.1).
  */
 public final class MqttWire {
 
@@ -50,57 +40,6 @@ public final class MqttWire {
       new MqttFixedHeader(MqttMessageType.PUBACK, false, MqttQoS.AT_MOST_ONCE, false, 0);
 
   private MqttWire() {}
-
-  /**
-   * TLS client options that trust {@code caFile} (null: the JVM's default trust), verify the
-   * server's host name, and validate a server chain once per distinct chain ({@link
-   * ChainCachingTrustManager}); OpenSSL when asked for and available. {@code timeoutMs} bounds the
-   * TCP connect and the TLS handshake each.
-   */
-  public static NetClientOptions tlsClientOptions(
-      Vertx vertx, Path caFile, boolean openSsl, int timeoutMs) {
-    NetClientOptions options = new NetClientOptions();
-    if (caFile != null) {
-      options.setTrustOptions(trustOptions(vertx, caFile));
-    }
-    return options
-        .setSsl(true)
-        .setHostnameVerificationAlgorithm("HTTPS")
-        .setSslEngineOptions(
-            openSsl && OpenSSLEngineOptions.isAvailable()
-                ? new OpenSSLEngineOptions()
-                : new JdkSSLEngineOptions())
-        .setConnectTimeout(timeoutMs)
-        .setSslHandshakeTimeout(timeoutMs)
-        .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS)
-        .setTcpNoDelay(true);
-  }
-
-  private static TrustOptions trustOptions(Vertx vertx, Path caFile) {
-    TrustManager[] managers;
-    try {
-      managers =
-          new PemTrustOptions()
-              .addCertPath(caFile.toString())
-              .getTrustManagerFactory(vertx)
-              .getTrustManagers();
-    } catch (Exception e) {
-      throw new IllegalArgumentException(
-          "cannot load the CA file "
-              + caFile
-              + ": "
-              + e.getClass().getSimpleName()
-              + ": "
-              + e.getMessage(),
-          e);
-    }
-    for (TrustManager m : managers) {
-      if (m instanceof X509ExtendedTrustManager x) {
-        return TrustOptions.wrap(new ChainCachingTrustManager(x));
-      }
-    }
-    throw new IllegalStateException("the JDK offers no X509ExtendedTrustManager");
-  }
 
   /** Puts Netty's MQTT encoder and decoder in front of the socket's handler. */
   public static void installCodec(NetSocketInternal socket) {

@@ -2,14 +2,9 @@ package io.herd.simulator.internal;
 
 import io.herd.simulator.SimulationReport.Count;
 import io.herd.simulator.SimulationReport.Latency;
-import io.herd.simulator.internal.DeviceTopics.MethodRequest;
-import io.herd.simulator.internal.DeviceTopics.TwinResponse;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.NetClient;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Locale;
@@ -19,40 +14,37 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One simulated device on the wire: its {@link DeviceBehaviour} over a {@link DeviceConnection}
- * that it opens again whenever it closes. It keeps the order of its reported patches across
- * reconnects (one patch in flight, 204 = acknowledged), sends telemetry on a timer, renews its SAS
- * token by reconnecting as the SDKs do, and records what happens in its event loop's {@link
- * Figures}. Owned by one event loop: every method runs there.
+ * (MQTT or AMQP) that it opens again whenever it closes. It keeps the order of its reported patches
+ * across reconnects (one patch in flight, 204 = acknowledged), sends telemetry on a timer, renews
+ * its SAS token as the SDKs do (MQTT by reconnecting, AMQP with a new put-token), and records what
+ * happens in its event loop's {@link Figures}. Owned by one event loop: every method runs there.
  */
 final class SimulatedDevice implements DeviceConnection.Listener, DeviceBehaviour.Port {
 
-  /** What the devices of one event loop share. */
+  /**
+   * What the devices of one event loop share; {@code hostName} is the hub's as SAS tokens name it.
+   */
   record Environment(
       Vertx vertx,
-      NetClient net,
-      HubTarget target,
+      DeviceConnection.Opener opener,
+      String hostName,
       Figures figures,
       Random random,
       long reconnectMs,
       Runnable firstAttemptDone) {}
 
-  static final int KEEP_ALIVE_SECONDS = 180;
-  // Node's device SDK: tokens live an hour and are renewed (by reconnecting) after 45 minutes.
+  // Node's device SDK: tokens live an hour and are renewed after 45 minutes.
   private static final long TOKEN_TTL_SECONDS = 3_600;
   private static final long RENEW_AFTER_MS = TimeUnit.MINUTES.toMillis(45);
-  private static final long CONNECT_TIMEOUT_MS = 30_000;
   private static final long RESPONSE_TIMEOUT_MS = 30_000;
   private static final long MAX_BACKOFF_MS = 30_000;
   private static final long RETRY_MS = 1_000;
-  // Telemetry messages awaiting their PUBACK at most; beyond, a due message is skipped.
+  // Telemetry messages awaiting their acknowledgement at most; beyond, a due message is skipped.
   private static final int TELEMETRY_WINDOW = 16;
-
-  private record PendingMethod(MethodRequest request, long receivedNanos) {}
 
   private final Environment env;
   private final String id;
   private final byte[] key;
-  private final String telemetryTopic;
   private final DeviceBehaviour behaviour;
   private DeviceConnection conn;
   private boolean online;
@@ -74,8 +66,9 @@ final class SimulatedDevice implements DeviceConnection.Listener, DeviceBehaviou
   private long inFlightSentNanos;
   private long reportTimer = -1;
   private long ridSeq;
-  private final Map<String, PendingMethod> methods = new HashMap<>();
-  // Telemetry: send time per window slot (0 = free); packet id = slot + 1.
+  // Method requests not answered yet: when each arrived.
+  private final Map<String, Long> methods = new HashMap<>();
+  // Telemetry: send time per window slot (0 = free); its tag = slot + 1.
   private final long[] telemetrySentAt = new long[TELEMETRY_WINDOW];
   private long telemetryTimer = -1;
   private long telemetrySeq;
@@ -84,8 +77,6 @@ final class SimulatedDevice implements DeviceConnection.Listener, DeviceBehaviou
     this.env = env;
     this.id = id;
     this.key = key;
-    this.telemetryTopic =
-        DeviceTopics.telemetryTopic(id) + "%24.ct=application%2Fjson&%24.ce=utf-8";
     this.behaviour = new DeviceBehaviour(settings, this);
     this.plannedOfflineMs = env.reconnectMs();
   }
@@ -104,17 +95,12 @@ final class SimulatedDevice implements DeviceConnection.Listener, DeviceBehaviou
     if (stopped) {
       return;
     }
-    HubTarget t = env.target();
+    conn = env.opener().open(id, token(), this);
+  }
+
+  private String token() {
     long expiry = System.currentTimeMillis() / 1000 + TOKEN_TTL_SECONDS;
-    conn = new DeviceConnection(env.vertx(), id, this);
-    conn.open(
-        env.net(),
-        t.host(),
-        t.mqttPort(),
-        t.hostName(),
-        SasSigner.deviceToken(t.hostName(), id, key, expiry),
-        KEEP_ALIVE_SECONDS,
-        CONNECT_TIMEOUT_MS);
+    return SasSigner.deviceToken(env.hostName(), id, key, expiry);
   }
 
   /** Churn: the device loses its connection and comes back after the reconnect pause. */
@@ -161,19 +147,28 @@ final class SimulatedDevice implements DeviceConnection.Listener, DeviceBehaviou
     firstAttemptFinished();
     behaviour.onTwin(twinProperties);
     armTelemetry();
+    armRenewal();
+    pumpReports();
+  }
+
+  private void armRenewal() {
     renewTimer =
         env.vertx()
             .setTimer(
                 RENEW_AFTER_MS + env.random().nextInt(60_000),
                 t -> {
                   renewTimer = -1;
-                  if (online) {
-                    env.figures().count(Count.TOKEN_RENEWALS);
+                  if (!online) {
+                    return;
+                  }
+                  env.figures().count(Count.TOKEN_RENEWALS);
+                  if (conn.renew(token())) {
+                    armRenewal();
+                  } else {
                     plannedOfflineMs = 0;
                     conn.close(true);
                   }
                 });
-    pumpReports();
   }
 
   @Override
@@ -223,15 +218,15 @@ final class SimulatedDevice implements DeviceConnection.Listener, DeviceBehaviou
   }
 
   @Override
-  public void onTwinResponse(TwinResponse r) {
-    if (inFlight == null || !r.rid().equals(inFlightRid)) {
+  public void onTwinResponse(String rid, int status) {
+    if (inFlight == null || !rid.equals(inFlightRid)) {
       return; // an answer to a patch sent on an earlier connection
     }
     cancel(reportTimer);
     reportTimer = -1;
     JsonObject patch = inFlight;
     inFlight = null;
-    if (r.status() == 204) {
+    if (status == 204) {
       env.figures().count(Count.REPORTED_ACKED);
       env.figures().record(Latency.REPORTED_ACK, (System.nanoTime() - inFlightSentNanos) / 1_000);
       pumpReports();
@@ -239,8 +234,8 @@ final class SimulatedDevice implements DeviceConnection.Listener, DeviceBehaviou
       return;
     }
     env.figures().count(Count.REPORTED_FAILED);
-    env.figures().error("reported PATCH answered " + r.status());
-    if (r.status() == 429 || r.status() >= 500) {
+    env.figures().error("reported PATCH answered " + status);
+    if (status == 429 || status >= 500) {
       reports.addFirst(patch); // throttled or failed on the hub's side: again, in order
       reportTimer =
           env.vertx()
@@ -268,23 +263,35 @@ final class SimulatedDevice implements DeviceConnection.Listener, DeviceBehaviou
   }
 
   @Override
-  public void onMethod(MethodRequest request, Object payload) {
+  public void onMethod(String name, String rid, Object payload) {
     env.figures().count(Count.METHODS_RECEIVED);
-    methods.put(request.rid(), new PendingMethod(request, System.nanoTime()));
-    behaviour.onMethod(request.name(), request.rid(), payload);
+    methods.put(rid, System.nanoTime());
+    behaviour.onMethod(name, rid, payload);
   }
 
   @Override
-  public void onPuback(int packetId) {
-    int slot = packetId - 1;
+  public void onTelemetryAcked(int tag) {
+    int slot = tag - 1;
     if (slot < 0 || slot >= TELEMETRY_WINDOW || telemetrySentAt[slot] == 0) {
-      env.figures().error("PUBACK for a packet id not in flight");
+      env.figures().error("telemetry acknowledged that is not in flight");
       return;
     }
     env.figures().count(Count.TELEMETRY_ACKED);
     env.figures()
         .record(Latency.TELEMETRY_PUBACK, (System.nanoTime() - telemetrySentAt[slot]) / 1_000);
     telemetrySentAt[slot] = 0;
+  }
+
+  @Override
+  public void onTelemetryRefused(int tag, String reason) {
+    int slot = tag - 1;
+    if (slot < 0 || slot >= TELEMETRY_WINDOW || telemetrySentAt[slot] == 0) {
+      env.figures().error("telemetry refused that is not in flight");
+      return;
+    }
+    telemetrySentAt[slot] = 0;
+    env.figures().count(Count.TELEMETRY_FAILED);
+    env.figures().error("telemetry refused: " + reason);
   }
 
   // ---- DeviceBehaviour.Port
@@ -317,14 +324,14 @@ final class SimulatedDevice implements DeviceConnection.Listener, DeviceBehaviou
 
   @Override
   public void answer(String rid, int status, JsonObject payload) {
-    PendingMethod m = methods.remove(rid);
-    if (m == null || !online) {
+    Long receivedNanos = methods.remove(rid);
+    if (receivedNanos == null || !online) {
       env.figures().error("method answer dropped: the connection it came on is gone");
       return;
     }
-    conn.answer(m.request(), status, payload);
+    conn.answer(rid, status, payload);
     env.figures().count(Count.METHODS_ANSWERED);
-    env.figures().record(Latency.METHOD_AT_DEVICE, (System.nanoTime() - m.receivedNanos()) / 1_000);
+    env.figures().record(Latency.METHOD_AT_DEVICE, (System.nanoTime() - receivedNanos) / 1_000);
   }
 
   @Override
@@ -416,11 +423,14 @@ final class SimulatedDevice implements DeviceConnection.Listener, DeviceBehaviou
             30 + 40 * r.nextDouble(),
             behaviour.firmwareVersion(),
             System.currentTimeMillis());
-    ByteBuf buf = Unpooled.buffer(body.length());
-    ByteBufUtil.writeUtf8(buf, body);
-    telemetrySentAt[slot] = System.nanoTime();
+    long sentAt = System.nanoTime();
+    if (!conn.telemetry(body.getBytes(StandardCharsets.UTF_8), slot + 1)) {
+      // No credit from the hub: like a full window, the message is not sent at all.
+      env.figures().count(Count.TELEMETRY_SKIPPED);
+      return;
+    }
+    telemetrySentAt[slot] = sentAt;
     env.figures().count(Count.TELEMETRY_SENT);
-    conn.telemetry(telemetryTopic, buf, slot + 1);
   }
 
   // ---- helpers

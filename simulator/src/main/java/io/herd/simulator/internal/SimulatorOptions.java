@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
     usageHelpWidth = 100,
     description = {
       "Simulates IoT Hub devices against Herd: registers the missing ones, connects them over"
-          + " MQTT/TLS, and runs the device-management patterns (reboot, factoryReset and"
+          + " MQTT/TLS or AMQP/TLS (--protocol), and runs the device-management patterns (reboot, factoryReset and"
           + " firmwareUpdate methods; desired telemetryConfig) with telemetry, until --duration"
           + " passes or Ctrl-C. Prints a summary; --report FILE writes it as JSON with"
           + " HdrHistogram latencies.",
@@ -70,10 +70,19 @@ public final class SimulatorOptions {
   int mqttPort;
 
   @Option(
+      names = "--amqp-port",
+      paramLabel = "N",
+      defaultValue = "0",
+      description = "AMQP TLS port (default: hub.json's, else 5671)")
+  int amqpPort;
+
+  @Option(
       names = "--protocol",
       paramLabel = "mqtt|amqp",
       defaultValue = "mqtt",
-      description = "device protocol (default ${DEFAULT-VALUE}; amqp once the hub serves it)")
+      description =
+          "device protocol: mqtt (QoS 1 telemetry) or amqp (SASL ANONYMOUS and a put-token on"
+              + " $cbs, telemetry settled by the hub) (default ${DEFAULT-VALUE})")
   String protocol;
 
   @Option(
@@ -258,6 +267,7 @@ public final class SimulatorOptions {
         connectionString,
         ca,
         mqttPort,
+        amqpPort,
         p,
         prefix,
         devices,

@@ -120,6 +120,21 @@ class MqttTcpTransportIT {
   }
 
   @Test
+  void aConnectionWithoutConnectIsClosedAfterTheConnectTimeout() throws Exception {
+    SSLSocket s =
+        (SSLSocket)
+            MqttTestDevice.trusting(hub.hub.caFile()).createSocket("localhost", hub.hub.mqttPort());
+    try (s) {
+      s.startHandshake();
+      long t0 = System.nanoTime();
+      s.setSoTimeout(30_000);
+      assertThat(endOfStream(s.getInputStream())).isTrue();
+      // The hub's connect timeout is 10 s, counted from the end of the TLS handshake.
+      assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isBetween(9_000L, 20_000L);
+    }
+  }
+
+  @Test
   void mqttConnectionsCountInTheVertxNetServerMetrics() throws Exception {
     String key = hub.deviceKey("tr-metrics");
     double idle = activeNetServerConnections();

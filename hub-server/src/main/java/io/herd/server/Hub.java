@@ -275,9 +275,7 @@ public final class Hub implements AutoCloseable {
       mqttPlainPort = freePortIfZero(limits.mqttPlainPort());
       mqttListeners.add(deviceListenerOptions(mqttPlainPort));
     }
-    mqtt =
-        Future.await(
-            MqttAdapter.start(vertx, mqttConfig, adapterServices, mqttListeners, EVENT_LOOPS));
+    mqtt = Future.await(MqttAdapter.start(vertx, mqttConfig, adapterServices, mqttListeners));
     LOG.info(
         "MQTT listening [tls-port: {}, plain-port: {}, websocket: https {}{}]",
         mqttPort,

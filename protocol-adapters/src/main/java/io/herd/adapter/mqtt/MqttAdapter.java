@@ -1,14 +1,14 @@
 package io.herd.adapter.mqtt;
 
 import io.herd.adapter.common.AdapterServices;
-import io.herd.adapter.mqtt.internal.MqttVerticle;
+import io.herd.adapter.mqtt.internal.MqttTcpListener;
 import io.herd.adapter.mqtt.internal.MqttWebSockets;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.ServerWebSocketHandshake;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.net.NetServerOptions;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,44 +24,48 @@ public final class MqttAdapter {
   /** The WebSocket sub-protocol they ask for. */
   public static final String WEBSOCKET_SUBPROTOCOL = "mqtt";
 
-  private final Vertx vertx;
-  private final List<String> deployments;
+  private final List<MqttTcpListener> listeners;
   private final MqttWebSockets webSockets;
 
-  private MqttAdapter(Vertx vertx, List<String> deployments, MqttWebSockets webSockets) {
-    this.vertx = vertx;
-    this.deployments = deployments;
+  private MqttAdapter(List<MqttTcpListener> listeners, MqttWebSockets webSockets) {
+    this.listeners = listeners;
     this.webSockets = webSockets;
   }
 
   /**
-   * Starts the listeners.
+   * Starts the listeners: each serves its port on all of Vert.x's event loops, a connection staying
+   * on the loop that accepted it.
    *
-   * @param listeners one server options per listener (TLS and optionally plain), each with its
-   *     fixed port: the instances of one listener share it
-   * @param instances listener instances per port, normally one per event loop
+   * @param listeners one server options per listener (TLS and optionally plain), each with a fixed
+   *     host and port; of the options only what a device listener needs is supported (socket
+   *     options, TLS without SNI or ALPN), others make the start fail
    */
   public static Future<MqttAdapter> start(
-      Vertx vertx,
-      MqttConfig config,
-      AdapterServices services,
-      List<NetServerOptions> listeners,
-      int instances) {
-    List<Future<String>> deployed = new ArrayList<>();
+      Vertx vertx, MqttConfig config, AdapterServices services, List<NetServerOptions> listeners) {
+    VertxInternal internal = (VertxInternal) vertx;
+    MqttTcpListener.EventLoopContexts contexts = new MqttTcpListener.EventLoopContexts(internal);
+    List<Future<MqttTcpListener>> started = new ArrayList<>();
     for (NetServerOptions options : listeners) {
-      deployed.add(
-          vertx.deployVerticle(
-              () -> new MqttVerticle(new NetServerOptions(options), services, config),
-              new DeploymentOptions().setInstances(instances)));
+      started.add(
+          MqttTcpListener.start(
+              internal, new NetServerOptions(options), contexts, services, config));
     }
-    return Future.all(deployed)
-        .map(
+    return Future.join(started)
+        .transform(
             all -> {
-              List<String> ids = new ArrayList<>();
-              for (Future<String> f : deployed) {
-                ids.add(f.result());
+              List<MqttTcpListener> up = new ArrayList<>();
+              for (Future<MqttTcpListener> f : started) {
+                if (f.succeeded()) {
+                  up.add(f.result());
+                }
               }
-              return new MqttAdapter(vertx, ids, new MqttWebSockets(vertx, services, config));
+              MqttAdapter adapter =
+                  new MqttAdapter(up, new MqttWebSockets(vertx, services, config));
+              if (all.succeeded()) {
+                return Future.succeededFuture(adapter);
+              }
+              // Close what did start, so a failed start leaves no port bound.
+              return adapter.close().transform(closed -> Future.failedFuture(all.cause()));
             });
   }
 
@@ -81,14 +85,14 @@ public final class MqttAdapter {
 
   /** The largest WebSocket frame and message an MQTT packet may need. */
   public static int maxWebSocketBytes(MqttConfig config) {
-    return MqttVerticle.maxPacketBytes(config);
+    return MqttTcpListener.maxPacketBytes(config);
   }
 
   public Future<Void> close() {
-    List<Future<Void>> undeployed = new ArrayList<>();
-    for (String id : deployments) {
-      undeployed.add(vertx.undeploy(id));
+    List<Future<Void>> closed = new ArrayList<>();
+    for (MqttTcpListener listener : listeners) {
+      closed.add(listener.close());
     }
-    return Future.all(undeployed).mapEmpty();
+    return Future.all(closed).mapEmpty();
   }
 }

@@ -47,6 +47,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.ContextInternal;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -56,6 +57,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -94,8 +96,12 @@ final class MqttDeviceSession implements DeviceLink {
 
   private long idleLimitNanos;
   private long lastReadNanos = System.nanoTime();
-  private long idleTimer = -1;
-  private long expiryTimer = -1;
+  private boolean expires;
+  private long expiresAtNanos;
+
+  /** The one timer of the session: the earlier of the keep-alive (or CONNECT) and SAS expiry. */
+  private ScheduledFuture<?> deadline;
+
   private ActivityClock activity;
 
   private int inflight;
@@ -128,7 +134,7 @@ final class MqttDeviceSession implements DeviceLink {
     this.tokens = config.deviceMessagesPerSecond();
     this.tokensAtNanos = System.nanoTime();
     this.idleLimitNanos = TimeUnit.SECONDS.toNanos(config.connectTimeoutSeconds());
-    armIdleTimer(idleLimitNanos);
+    armDeadline();
   }
 
   // ---- inbound
@@ -279,21 +285,12 @@ final class MqttDeviceSession implements DeviceLink {
         keepAlive == 0
             ? 0
             : TimeUnit.MILLISECONDS.toNanos(Math.min(keepAlive * 1500L, MAX_IDLE_SECONDS * 1000));
-    armIdleTimer(idleLimitNanos);
     if (auth.expiresAtMillis() != Long.MAX_VALUE) {
       long delay = Math.max(1, auth.expiresAtMillis() - services.clock().millis());
-      expiryTimer =
-          vertx.setTimer(
-              delay,
-              t -> {
-                expiryTimer = -1;
-                LOG.info(
-                    "closing MQTT connection [device: {}, remote: {}, reason: SAS token expired]",
-                    who(),
-                    transport.remoteAddress());
-                close(false);
-              });
+      expires = true;
+      expiresAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay);
     }
+    armDeadline();
     services.sessions().register(this);
     registered = true;
     // Sessions are not kept (the SDKs subscribe again after every connect), so never present.
@@ -796,36 +793,59 @@ final class MqttDeviceSession implements DeviceLink {
     }
   }
 
-  private void armIdleTimer(long limitNanos) {
-    if (idleTimer >= 0) {
-      vertx.cancelTimer(idleTimer);
-      idleTimer = -1;
+  /**
+   * (Re)schedules the session's one timer on its event loop, straight on Netty's scheduler: a
+   * Vert.x timer per deadline cost two timer registrations per connected device.
+   */
+  private void armDeadline() {
+    if (deadline != null) {
+      deadline.cancel(false);
+      deadline = null;
     }
-    if (limitNanos <= 0) {
+    long now = System.nanoTime();
+    long delay = Long.MAX_VALUE;
+    if (idleLimitNanos > 0) {
+      delay = lastReadNanos + idleLimitNanos - now;
+    }
+    if (expires) {
+      delay = Math.min(delay, expiresAtNanos - now);
+    }
+    if (delay == Long.MAX_VALUE) {
       return;
     }
-    long due = lastReadNanos + limitNanos - System.nanoTime();
-    idleTimer =
-        vertx.setTimer(
-            Math.max(1, TimeUnit.NANOSECONDS.toMillis(due)),
-            t -> {
-              idleTimer = -1;
-              if (state == State.CLOSED) {
-                return;
-              }
-              if (System.nanoTime() - lastReadNanos >= idleLimitNanos) {
-                LOG.info(
-                    "closing MQTT connection [device: {}, remote: {}, reason: {}]",
-                    who(),
-                    transport.remoteAddress(),
-                    state == State.AWAITING_CONNECT
-                        ? "no CONNECT in time"
-                        : "keep-alive expired (nothing received for 1.5 keep-alive periods)");
-                close(false);
-              } else {
-                armIdleTimer(idleLimitNanos);
-              }
-            });
+    ContextInternal ctx = (ContextInternal) context;
+    deadline =
+        ctx.nettyEventLoop()
+            .schedule(
+                () -> ctx.dispatch(v -> onDeadline()),
+                Math.max(TimeUnit.MILLISECONDS.toNanos(1), delay),
+                TimeUnit.NANOSECONDS);
+  }
+
+  private void onDeadline() {
+    deadline = null;
+    if (state == State.CLOSED) {
+      return;
+    }
+    long now = System.nanoTime();
+    if (expires && now - expiresAtNanos >= 0) {
+      LOG.info(
+          "closing MQTT connection [device: {}, remote: {}, reason: SAS token expired]",
+          who(),
+          transport.remoteAddress());
+      close(false);
+    } else if (idleLimitNanos > 0 && now - lastReadNanos >= idleLimitNanos) {
+      LOG.info(
+          "closing MQTT connection [device: {}, remote: {}, reason: {}]",
+          who(),
+          transport.remoteAddress(),
+          state == State.AWAITING_CONNECT
+              ? "no CONNECT in time"
+              : "keep-alive expired (nothing received for 1.5 keep-alive periods)");
+      close(false);
+    } else {
+      armDeadline();
+    }
   }
 
   /** A protocol or topic violation: IoT Hub closes the connection (wire §2.7). */
@@ -863,11 +883,9 @@ final class MqttDeviceSession implements DeviceLink {
     boolean wasConnected = state == State.CONNECTED;
     state = State.CLOSED;
     acceptsMethods = false;
-    if (idleTimer >= 0) {
-      vertx.cancelTimer(idleTimer);
-    }
-    if (expiryTimer >= 0) {
-      vertx.cancelTimer(expiryTimer);
+    if (deadline != null) {
+      deadline.cancel(false);
+      deadline = null;
     }
     if (desiredFeed != null) {
       desiredFeed.close();

@@ -22,7 +22,8 @@ public final class MqttWebSockets {
   }
 
   public void handle(ServerWebSocket ws) {
-    WebSocketTransport transport = new WebSocketTransport(ws, MqttVerticle.maxPacketBytes(config));
+    WebSocketTransport transport =
+        new WebSocketTransport(ws, MqttTcpListener.maxPacketBytes(config));
     MqttDeviceSession session =
         new MqttDeviceSession(vertx, vertx.getOrCreateContext(), transport, services, config);
     ws.handler(data -> transport.received(data, session::handle));

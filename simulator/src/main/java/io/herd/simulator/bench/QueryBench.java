@@ -1,5 +1,6 @@
 package io.herd.simulator.bench;
 
+import static java.nio.charset.StandardCharsets.US_ASCII;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.fasterxml.jackson.core.JsonFactory;
@@ -21,6 +22,7 @@ import io.vertx.core.json.JsonObject;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -85,6 +87,9 @@ public final class QueryBench {
   private static final String[] NAMES = {"equality", "scan", "group", "count"};
   private static final int GROUP = 2;
   private static final int PG_WARMUP = 5;
+  private static final int PG_REPETITIONS = 20;
+  private static final int SETTLE_LIMIT_SECONDS = 60;
+  private static final int SETTLE_BUSY_PERCENT = 15;
   private static final int COUNT = 3;
 
   private QueryBench() {}
@@ -129,7 +134,8 @@ public final class QueryBench {
           --batch N             devices per POST /devices, 1..100 (default 100)
           --create-clients N    concurrent bulk-create requests (default 8)
           --clients N           concurrent fill PATCH requests (default 64)
-          --repetitions N       timed runs of each query (default 20)
+          --repetitions N       timed runs of each query (default 20; at most 20 on the
+                                PostgreSQL side)
           --warmup N            untimed runs of each query first (default 5; at most 5 on the
                                 PostgreSQL side)
           --page-size N         x-ms-max-item-count, 1..1000 (default 1000)
@@ -251,6 +257,7 @@ public final class QueryBench {
           "a request failed, did not answer 200 or returned other rows than expected",
           (clients, token) ->
               (!options.create() || fill(clients, token))
+                  && settle()
                   && herdQueries(clients, token)
                   && (!options.postgres() || postgres(clients, token)));
     }
@@ -293,6 +300,49 @@ public final class QueryBench {
       results.put("fill.seconds", BenchSupport.fmt(seconds));
       BenchSupport.printErrors(out, total);
       return total.errors == 0;
+    }
+
+    /**
+     * Waits, at most {@value #SETTLE_LIMIT_SECONDS} s, until the machine is quiet for a second
+     * (under {@value #SETTLE_BUSY_PERCENT}% busy): after loading a million twins the hub's
+     * collector marks its old generation and PostgreSQL checkpoints for some seconds, and a query
+     * timed meanwhile measures them. True unless interrupted; it says how long it waited.
+     */
+    private boolean settle() {
+      long start = System.nanoTime();
+      double busy = 100;
+      while (System.nanoTime() - start < SETTLE_LIMIT_SECONDS * 1_000_000_000L) {
+        CpuSplit.MachineTicks a = machineTicks();
+        try {
+          Thread.sleep(1_000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+        CpuSplit.MachineTicks b = machineTicks();
+        long total = b.total() - a.total();
+        busy = total <= 0 ? 0 : 100.0 * (b.busy() - a.busy()) / total;
+        if (busy < SETTLE_BUSY_PERCENT) {
+          break;
+        }
+      }
+      double waited = (System.nanoTime() - start) / 1e9;
+      out.printf(
+          Locale.ROOT,
+          "settle    : %.0f s until the machine was %s (last second %.0f%% busy)%n",
+          waited,
+          busy < SETTLE_BUSY_PERCENT ? "quiet" : "given up on",
+          busy);
+      results.put("settle.seconds", BenchSupport.fmt(waited));
+      return true;
+    }
+
+    private static CpuSplit.MachineTicks machineTicks() {
+      try {
+        return CpuSplit.MachineTicks.parse(Files.readString(Path.of("/proc/stat"), US_ASCII));
+      } catch (IOException e) {
+        return CpuSplit.MachineTicks.NONE;
+      }
     }
 
     private boolean herdQueries(Clients clients, String token) throws TimeoutException {
@@ -506,7 +556,9 @@ public final class QueryBench {
           Histogram h = new Histogram(3);
           // PostgreSQL compiles nothing per query that more runs would warm; a few fill its cache.
           int warmup = Math.min(options.warmup(), PG_WARMUP);
-          for (int i = 0; i < warmup + options.repetitions(); i++) {
+          // Its answers take seconds and vary little; 20 timed runs give a steady median.
+          int repetitions = Math.min(options.repetitions(), PG_REPETITIONS);
+          for (int i = 0; i < warmup + repetitions; i++) {
             long t0 = System.nanoTime();
             long rows = 0;
             TreeMap<String, Long> groups = q == GROUP ? new TreeMap<>() : null;

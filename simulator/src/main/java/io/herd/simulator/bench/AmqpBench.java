@@ -113,40 +113,8 @@ public final class AmqpBench {
         out.println(USAGE);
         return 0;
       }
-      Path hubJson = BenchSupport.pathArg(v, "hub-json");
-      if (hubJson == null) {
-        throw new IllegalArgumentException("--hub-json is required");
-      }
-      String keySeed = BenchSupport.stringArg(v, "key-seed", null);
-      if (keySeed == null || keySeed.isEmpty()) {
-        throw new IllegalArgumentException(
-            "--key-seed is required: the device keys derive from it");
-      }
-      String prefix = BenchSupport.stringArg(v, "prefix", null);
-      if (prefix == null) {
-        throw new IllegalArgumentException("--prefix is required");
-      }
-      int cores = Runtime.getRuntime().availableProcessors();
-      o =
-          new Options(
-              hubJson,
-              BenchSupport.stringArg(v, "host", "127.0.0.1"),
-              BenchSupport.intArg(v, "port", amqpPort(hubJson), 1, 65535),
-              prefix,
-              BenchSupport.intArg(v, "devices", 1000, 1, 19_000),
-              keySeed,
-              BenchSupport.intArg(v, "window", 16, 1, 1000),
-              BenchSupport.intArg(v, "seconds", 20, 1, 3600),
-              BenchSupport.intArg(v, "warmup-seconds", 5, 0, 3600),
-              BenchSupport.intArg(v, "body-bytes", 160, 16, 256 * 1024),
-              BenchSupport.intArg(v, "event-loops", cores, 1, 64),
-              BenchSupport.intArg(v, "connect-concurrency", 100, 1, 10_000),
-              BenchSupport.intArg(v, "hold-seconds", 0, 0, 86_400),
-              BenchSupport.intArg(v, "timeout-seconds", 600, 10, 86_400),
-              BenchSupport.pathArg(v, "result-file"));
-      BenchSupport.requireValid(v, prefix);
-      BenchSupport.requireLoopback(o.host());
-      hub = HubInfo.read(hubJson);
+      o = options(v);
+      hub = HubInfo.read(o.hubJson());
     } catch (IllegalArgumentException e) {
       System.err.println(NAME + ": " + e.getMessage());
       return 1;
@@ -155,6 +123,46 @@ public final class AmqpBench {
       return 1;
     }
     return new AmqpBench.Run(o, hub, out).run();
+  }
+
+  /**
+   * The options of {@link #USAGE} from parsed arguments, which must hold no others: also read by
+   * {@link LeanAmqpBench}, which takes the same load.
+   */
+  static Options options(Map<String, String> v) {
+    Path hubJson = BenchSupport.pathArg(v, "hub-json");
+    if (hubJson == null) {
+      throw new IllegalArgumentException("--hub-json is required");
+    }
+    String keySeed = BenchSupport.stringArg(v, "key-seed", null);
+    if (keySeed == null || keySeed.isEmpty()) {
+      throw new IllegalArgumentException("--key-seed is required: the device keys derive from it");
+    }
+    String prefix = BenchSupport.stringArg(v, "prefix", null);
+    if (prefix == null) {
+      throw new IllegalArgumentException("--prefix is required");
+    }
+    int cores = Runtime.getRuntime().availableProcessors();
+    Options o =
+        new Options(
+            hubJson,
+            BenchSupport.stringArg(v, "host", "127.0.0.1"),
+            BenchSupport.intArg(v, "port", amqpPort(hubJson), 1, 65535),
+            prefix,
+            BenchSupport.intArg(v, "devices", 1000, 1, 19_000),
+            keySeed,
+            BenchSupport.intArg(v, "window", 16, 1, 1000),
+            BenchSupport.intArg(v, "seconds", 20, 1, 3600),
+            BenchSupport.intArg(v, "warmup-seconds", 5, 0, 3600),
+            BenchSupport.intArg(v, "body-bytes", 160, 16, 256 * 1024),
+            BenchSupport.intArg(v, "event-loops", cores, 1, 64),
+            BenchSupport.intArg(v, "connect-concurrency", 100, 1, 10_000),
+            BenchSupport.intArg(v, "hold-seconds", 0, 0, 86_400),
+            BenchSupport.intArg(v, "timeout-seconds", 600, 10, 86_400),
+            BenchSupport.pathArg(v, "result-file"));
+    BenchSupport.requireValid(v, prefix);
+    BenchSupport.requireLoopback(o.host());
+    return o;
   }
 
   private static int amqpPort(Path hubJson) {
@@ -241,7 +249,7 @@ public final class AmqpBench {
             connectSeconds,
             connect.connected / Math.max(connectSeconds, 1e-9),
             connect.failed);
-        printReasons(connect);
+        printReasons(out, connect);
         results.put("connect.devices", Long.toString(connect.connected));
         results.put("connect.perSecond", fmt(connect.connected / Math.max(connectSeconds, 1e-9)));
         boolean ok = connect.connected == o.devices() && connect.failed == 0;
@@ -274,44 +282,7 @@ public final class AmqpBench {
       CpuSample cpu = CpuSample.now();
       BenchSupport.sleepUntil(end);
       ClientCpu used = cpu.until(CpuSample.now(), o.eventLoops());
-      Figures f = merge(parts);
-      double perSecond = BenchSupport.perSecond(f.ok, o.seconds());
-      Histogram h = f.latencyMicros;
-      out.printf(
-          Locale.ROOT,
-          "telemetry : %d devices, window %d, %d s measured after %d s warm-up, %d accepted%n",
-          o.devices(),
-          o.window(),
-          o.seconds(),
-          o.warmupSeconds(),
-          f.ok);
-      out.printf(
-          Locale.ROOT,
-          "            %.0f messages/s; p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max"
-              + " %.2f ms; errors %d%n",
-          perSecond,
-          BenchSupport.ms(h, 50),
-          BenchSupport.ms(h, 90),
-          BenchSupport.ms(h, 99),
-          BenchSupport.ms(h, 99.9),
-          h.getMaxValue() / 1e3,
-          f.failed);
-      BenchSupport.printClientCpu(out, used);
-      printReasons(f);
-      results.put("telemetry.messages", Long.toString(f.ok));
-      results.put("telemetry.perSecond", fmt(perSecond));
-      BenchSupport.putPercentiles(results, "telemetry.p", h, 50, 90, 99, 99.9);
-      results.put("telemetry.maxMs", fmt(h.getMaxValue() / 1e3));
-      results.put("telemetry.errors", Long.toString(f.failed));
-      results.put("telemetry.window", Integer.toString(o.window()));
-      results.put("telemetry.bodyBytes", Integer.toString(o.bodyBytes()));
-      results.put("telemetry.clientCores", fmt(used.cores()));
-      results.put("telemetry.clientLoopBusy", fmt(used.loopBusy()));
-      return f.failed == 0 && f.ok > 0;
-    }
-
-    private void printReasons(Figures f) {
-      f.reasons.forEach((k, v) -> out.printf(Locale.ROOT, "  error   : %d x %s%n", v, k));
+      return report(o, merge(parts), used, out, results);
     }
 
     private Figures merge(List<Future<Figures>> parts) {
@@ -569,6 +540,51 @@ public final class AmqpBench {
         return done.future();
       }
     }
+  }
+
+  /**
+   * Prints the figures of a measured window and puts them in {@code results}; true when messages
+   * were accepted and none failed.
+   */
+  static boolean report(
+      Options o, Figures f, ClientCpu used, PrintStream out, Map<String, String> results) {
+    double perSecond = BenchSupport.perSecond(f.ok, o.seconds());
+    Histogram h = f.latencyMicros;
+    out.printf(
+        Locale.ROOT,
+        "telemetry : %d devices, window %d, %d s measured after %d s warm-up, %d accepted%n",
+        o.devices(),
+        o.window(),
+        o.seconds(),
+        o.warmupSeconds(),
+        f.ok);
+    out.printf(
+        Locale.ROOT,
+        "            %.0f messages/s; p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max"
+            + " %.2f ms; errors %d%n",
+        perSecond,
+        BenchSupport.ms(h, 50),
+        BenchSupport.ms(h, 90),
+        BenchSupport.ms(h, 99),
+        BenchSupport.ms(h, 99.9),
+        h.getMaxValue() / 1e3,
+        f.failed);
+    BenchSupport.printClientCpu(out, used);
+    printReasons(out, f);
+    results.put("telemetry.messages", Long.toString(f.ok));
+    results.put("telemetry.perSecond", fmt(perSecond));
+    BenchSupport.putPercentiles(results, "telemetry.p", h, 50, 90, 99, 99.9);
+    results.put("telemetry.maxMs", fmt(h.getMaxValue() / 1e3));
+    results.put("telemetry.errors", Long.toString(f.failed));
+    results.put("telemetry.window", Integer.toString(o.window()));
+    results.put("telemetry.bodyBytes", Integer.toString(o.bodyBytes()));
+    results.put("telemetry.clientCores", fmt(used.cores()));
+    results.put("telemetry.clientLoopBusy", fmt(used.loopBusy()));
+    return f.failed == 0 && f.ok > 0;
+  }
+
+  static void printReasons(PrintStream out, Figures f) {
+    f.reasons.forEach((k, v) -> out.printf(Locale.ROOT, "  error   : %d x %s%n", v, k));
   }
 
   private record Device(ProtonConnection connection, ProtonSender sender) {}

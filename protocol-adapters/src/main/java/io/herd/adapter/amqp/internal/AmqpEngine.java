@@ -579,11 +579,12 @@ final class AmqpEngine implements SaslListener {
       if (pending <= 0) {
         break;
       }
-      ByteBuffer head = proton.head();
-      byte[] out = new byte[pending];
-      head.get(out);
+      ByteBuffer head = proton.head().duplicate();
+      head.limit(head.position() + pending);
+      ByteBuf out = transport.buffer(pending);
+      out.writeBytes(head);
       proton.pop(pending);
-      transport.write(Buffer.buffer(out));
+      transport.write(out);
     }
     if (closing || proton.isClosed()) {
       closeTransport();

@@ -2,6 +2,7 @@ package io.herd.adapter.amqp.internal;
 
 import io.herd.adapter.amqp.AmqpConfig;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -133,20 +134,27 @@ final class AmqpEngine implements SaslListener {
 
   /** Feeds bytes read from the transport to the engine, handles the events, writes the output. */
   void received(Buffer data) {
+    received(((BufferInternal) data).getByteBuf());
+  }
+
+  /**
+   * As {@link #received(Buffer)}; the caller keeps {@code data}, which is read before returning.
+   */
+  void received(ByteBuf data) {
     if (closed || closing) {
       return;
     }
+    ByteBuf in = data;
     if (!layered) {
-      header.appendBuffer(data);
+      header.appendBytes(ByteBufUtil.getBytes(data));
       if (header.length() < 5) {
         return;
       }
       chooseLayers(header.getByte(4));
-      data = header;
+      in = ((BufferInternal) header).getByteBuf();
       header = null;
     }
     receiving = true;
-    ByteBuf in = ((BufferInternal) data).getByteBuf();
     try {
       while (in.isReadable()) {
         int capacity = proton.capacity();

@@ -46,14 +46,18 @@ final class TcpTransport implements AmqpTransport {
     socket.drainHandler(handler);
   }
 
+  /**
+   * Stops reading from the channel: the bytes go to a message handler (see {@link AmqpVerticle}),
+   * past the socket's own inbound queue, which {@link NetSocket#pause} would pause.
+   */
   @Override
   public void pause() {
-    socket.pause();
+    socket.channelHandlerContext().channel().config().setAutoRead(false);
   }
 
   @Override
   public void resume() {
-    socket.resume();
+    socket.channelHandlerContext().channel().config().setAutoRead(true);
   }
 
   @Override

@@ -131,6 +131,7 @@ public final class LeanAmqpBench {
           Vertx.vertx(
               new VertxOptions()
                   .setEventLoopPoolSize(o.eventLoops())
+                  .setPreferNativeTransport(true)
                   .setWorkerPoolSize(1)
                   .setInternalBlockingPoolSize(1));
       Map<String, String> results = new LinkedHashMap<>();
@@ -155,13 +156,14 @@ public final class LeanAmqpBench {
         out.printf(
             Locale.ROOT,
             "hub       : amqps://%s:%d (hostName %s), TLS %s, %s + put-token on $cbs, client"
-                + " event loops %d, frames encoded by hand%n",
+                + " event loops %d (%s), frames encoded by hand%n",
             o.host(),
             o.port(),
             hub.hostName(),
             OpenSSLEngineOptions.isAvailable() ? "OpenSSL" : "JDK",
             sasl ? "SASL ANONYMOUS" : "no SASL",
-            o.eventLoops());
+            o.eventLoops(),
+            vertx.isNativeTransportEnabled() ? "epoll" : "NIO");
 
         long t0 = System.nanoTime();
         Figures connect = merge(loops.stream().map(Loop::connectAll).toList());

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.qpid.proton.Proton;
 import org.apache.qpid.proton.amqp.Symbol;
 import org.apache.qpid.proton.amqp.UnsignedLong;
+import org.apache.qpid.proton.amqp.messaging.Accepted;
 import org.apache.qpid.proton.amqp.transport.AmqpError;
 import org.apache.qpid.proton.amqp.transport.Close;
 import org.apache.qpid.proton.amqp.transport.ErrorCondition;
@@ -33,6 +34,7 @@ import org.apache.qpid.proton.engine.Sender;
 import org.apache.qpid.proton.engine.Session;
 import org.apache.qpid.proton.engine.Transport;
 import org.apache.qpid.proton.engine.TransportException;
+import org.apache.qpid.proton.engine.impl.SettlementAccess;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,6 +95,9 @@ final class AmqpEngine implements SaslListener {
 
   /** Inside {@link #received}, which writes the output at its end. */
   private boolean receiving;
+
+  /** Accepted deliveries whose dispositions go out with the next write. */
+  private final DispositionRanges accepted = new DispositionRanges();
 
   private boolean pausedForWrite;
   private long tickTimer = -1;
@@ -540,6 +545,25 @@ final class AmqpEngine implements SaslListener {
     scheduleFlush();
   }
 
+  /**
+   * Settles a delivery the hub received with the outcome accepted. Its disposition goes out with
+   * the next write, in one frame with those of the neighbouring delivery ids ({@link
+   * DispositionRanges}); proton-j would write a frame for each.
+   */
+  void settleAccepted(Delivery d) {
+    long where = d.remotelySettled() ? -1 : SettlementAccess.channelAndId(d);
+    if (where < 0) {
+      if (!d.remotelySettled()) {
+        d.disposition(Accepted.getInstance());
+      }
+      d.settle();
+    } else {
+      SettlementAccess.settleSilently(d);
+      accepted.add((int) (where >>> 32), where & 0xFFFF_FFFFL);
+    }
+    scheduleFlush();
+  }
+
   /** Sends an encoded message on {@code sender}; the caller checked its credit. */
   Delivery send(Sender sender, byte[] encoded, int length, boolean settled, Object context) {
     long tag = nextTag++;
@@ -581,6 +605,12 @@ final class AmqpEngine implements SaslListener {
   void flush() {
     if (closed) {
       return;
+    }
+    if (!accepted.isEmpty()) {
+      // Before what proton-j wrote since: that may end the session they belong to.
+      ByteBuf out = transport.buffer(accepted.bytes());
+      accepted.writeTo(out);
+      transport.write(out);
     }
     while (true) {
       int pending = proton.pending();

@@ -9,7 +9,6 @@ import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import java.time.Instant;
 import org.apache.qpid.proton.amqp.Symbol;
-import org.apache.qpid.proton.amqp.messaging.Accepted;
 import org.apache.qpid.proton.amqp.transport.DeliveryState;
 import org.apache.qpid.proton.amqp.transport.ErrorCondition;
 import org.apache.qpid.proton.engine.Delivery;
@@ -108,7 +107,8 @@ final class TelemetryLink implements LinkHandler {
       return;
     }
     if (ar.succeeded()) {
-      done(d, Accepted.getInstance());
+      engine.settleAccepted(d);
+      giveCredit();
       return;
     }
     HubException e = HubException.from(ar.cause());

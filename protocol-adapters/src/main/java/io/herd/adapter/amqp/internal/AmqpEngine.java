@@ -606,22 +606,25 @@ final class AmqpEngine implements SaslListener {
     if (closed) {
       return;
     }
-    if (!accepted.isEmpty()) {
-      // Before what proton-j wrote since: that may end the session they belong to.
-      ByteBuf out = transport.buffer(accepted.bytes());
-      accepted.writeTo(out);
-      transport.write(out);
-    }
+    // The dispositions of accepted deliveries go first, before what proton-j wrote since (that may
+    // end the session they belong to), in the same buffer.
+    int ours = accepted.bytes();
     while (true) {
-      int pending = proton.pending();
-      if (pending <= 0) {
+      int pending = Math.max(0, proton.pending());
+      if (pending == 0 && ours == 0) {
         break;
       }
-      ByteBuffer head = proton.head().duplicate();
-      head.limit(head.position() + pending);
-      ByteBuf out = transport.buffer(pending);
-      out.writeBytes(head);
-      proton.pop(pending);
+      ByteBuf out = transport.buffer(ours + pending);
+      if (ours > 0) {
+        accepted.writeTo(out);
+        ours = 0;
+      }
+      if (pending > 0) {
+        ByteBuffer head = proton.head().duplicate();
+        head.limit(head.position() + pending);
+        out.writeBytes(head);
+        proton.pop(pending);
+      }
       transport.write(out);
     }
     if (closing || proton.isClosed()) {

@@ -212,18 +212,10 @@ public final class AmqpBench {
 
     int run() {
       Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(o.eventLoops()));
-      Map<String, String> results = new LinkedHashMap<>();
       try {
-        List<Loop> loops = new ArrayList<>();
-        for (int i = 0; i < o.eventLoops(); i++) {
-          List<Integer> mine = new ArrayList<>();
-          for (int n = i; n < o.devices(); n += o.eventLoops()) {
-            mine.add(n);
-          }
-          loops.add(new Loop(mine));
-        }
+        List<Loop> loops = shares(o).stream().map(Loop::new).toList();
         for (Loop l : loops) {
-          await(vertx.deployVerticle(l, new DeploymentOptions()));
+          await(vertx.deployVerticle(l, new DeploymentOptions()), deadline, o.timeoutSeconds());
         }
         out.println("== Herd AMQP benchmark (telemetry, settled on accept) ==");
         out.println("machine   : " + BenchSupport.machine());
@@ -237,35 +229,7 @@ public final class AmqpBench {
             OpenSSLEngineOptions.isAvailable() ? "OpenSSL" : "JDK",
             o.eventLoops());
 
-        long t0 = System.nanoTime();
-        Figures connect = merge(loops.stream().map(Loop::connectAll).toList());
-        double connectSeconds = (System.nanoTime() - t0) / 1e9;
-        out.printf(
-            Locale.ROOT,
-            "connect   : %d of %d devices connected and authenticated in %.1f s (%.0f/s); errors"
-                + " %d%n",
-            connect.connected,
-            o.devices(),
-            connectSeconds,
-            connect.connected / Math.max(connectSeconds, 1e-9),
-            connect.failed);
-        printReasons(out, connect);
-        results.put("connect.devices", Long.toString(connect.connected));
-        results.put("connect.perSecond", fmt(connect.connected / Math.max(connectSeconds, 1e-9)));
-        boolean ok = connect.connected == o.devices() && connect.failed == 0;
-        if (ok && o.holdSeconds() > 0) {
-          out.printf(Locale.ROOT, "hold      : %d s with every connection idle%n", o.holdSeconds());
-          BenchSupport.sleepUntil(
-              Math.min(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(o.holdSeconds())));
-        }
-        if (ok) {
-          ok = load(loops, results);
-        }
-        merge(loops.stream().map(Loop::closeAll).toList());
-        results.put("status", ok ? "ok" : "failed");
-        out.println(ok ? "result    : OK" : "result    : FAILED (see errors above)");
-        BenchSupport.writeResults(o.resultFile(), results);
-        return ok ? 0 : 1;
+        return phases(o, loops, deadline, out);
       } catch (RuntimeException | IOException e) {
         System.err.println(NAME + ": FAILED, " + describe(e));
         return 1;
@@ -274,43 +238,8 @@ public final class AmqpBench {
       }
     }
 
-    private boolean load(List<Loop> loops, Map<String, String> results) {
-      long windowStart = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.warmupSeconds());
-      long end = windowStart + TimeUnit.SECONDS.toNanos(o.seconds());
-      List<Future<Figures>> parts = loops.stream().map(l -> l.load(windowStart, end)).toList();
-      BenchSupport.sleepUntil(windowStart);
-      CpuSample cpu = CpuSample.now();
-      BenchSupport.sleepUntil(end);
-      ClientCpu used = cpu.until(CpuSample.now(), o.eventLoops());
-      return report(o, merge(parts), used, out, results);
-    }
-
-    private Figures merge(List<Future<Figures>> parts) {
-      Figures total = new Figures();
-      for (Future<Figures> p : parts) {
-        total.add(await(p));
-      }
-      return total;
-    }
-
-    private <T> T await(Future<T> f) {
-      long left = deadline - System.nanoTime();
-      try {
-        return f.toCompletionStage()
-            .toCompletableFuture()
-            .get(Math.max(1, left), TimeUnit.NANOSECONDS);
-      } catch (java.util.concurrent.TimeoutException e) {
-        throw new IllegalStateException("run exceeded --timeout-seconds " + o.timeoutSeconds());
-      } catch (java.util.concurrent.ExecutionException e) {
-        throw new IllegalStateException(describe(e.getCause()), e.getCause());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted");
-      }
-    }
-
     /** One event loop's devices; every method runs on its context. */
-    private final class Loop extends VerticleBase {
+    private final class Loop extends VerticleBase implements DeviceLoop {
       private final List<Integer> numbers;
       private final List<Device> devices = new ArrayList<>();
       private ProtonClient client;
@@ -337,7 +266,8 @@ public final class AmqpBench {
         return Future.succeededFuture();
       }
 
-      Future<Figures> connectAll() {
+      @Override
+      public Future<Figures> connectAll() {
         Promise<Figures> done = Promise.promise();
         context.runOnContext(
             v -> {
@@ -472,7 +402,8 @@ public final class AmqpBench {
       }
 
       /** Keeps {@code --window} messages unsettled on every device until {@code end}. */
-      Future<Figures> load(long windowStart, long end) {
+      @Override
+      public Future<Figures> load(long windowStart, long end) {
         Promise<Figures> done = Promise.promise();
         context.runOnContext(
             v -> {
@@ -526,7 +457,8 @@ public final class AmqpBench {
             });
       }
 
-      Future<Figures> closeAll() {
+      @Override
+      public Future<Figures> closeAll() {
         Promise<Figures> done = Promise.promise();
         context.runOnContext(
             v -> {
@@ -539,6 +471,100 @@ public final class AmqpBench {
             });
         return done.future();
       }
+    }
+  }
+
+  /** One event loop of an AMQP load generator: its devices' phases, each with its figures. */
+  interface DeviceLoop {
+    /** Connects and authenticates the loop's devices. */
+    Future<Figures> connectAll();
+
+    /** Keeps the window of messages in flight until {@code end}; counts inside the window. */
+    Future<Figures> load(long windowStart, long end);
+
+    Future<Figures> closeAll();
+  }
+
+  /** The device numbers of each event loop: round robin. */
+  static List<List<Integer>> shares(Options o) {
+    List<List<Integer>> shares = new ArrayList<>();
+    for (int i = 0; i < o.eventLoops(); i++) {
+      List<Integer> mine = new ArrayList<>();
+      for (int n = i; n < o.devices(); n += o.eventLoops()) {
+        mine.add(n);
+      }
+      shares.add(mine);
+    }
+    return shares;
+  }
+
+  /**
+   * The phases of an AMQP load generator after its header: connect every device, hold, load and
+   * report, close, write the result file. Returns the exit status.
+   */
+  static int phases(Options o, List<? extends DeviceLoop> loops, long deadline, PrintStream out)
+      throws IOException {
+    Map<String, String> results = new LinkedHashMap<>();
+    long t0 = System.nanoTime();
+    Figures connect = merge(loops.stream().map(DeviceLoop::connectAll).toList(), deadline, o);
+    double connectSeconds = Math.max((System.nanoTime() - t0) / 1e9, 1e-9);
+    out.printf(
+        Locale.ROOT,
+        "connect   : %d of %d devices connected and authenticated in %.1f s (%.0f/s); errors"
+            + " %d%n",
+        connect.connected,
+        o.devices(),
+        connectSeconds,
+        connect.connected / connectSeconds,
+        connect.failed);
+    printReasons(out, connect);
+    results.put("connect.devices", Long.toString(connect.connected));
+    results.put("connect.perSecond", fmt(connect.connected / connectSeconds));
+    boolean ok = connect.connected == o.devices() && connect.failed == 0;
+    if (ok && o.holdSeconds() > 0) {
+      out.printf(Locale.ROOT, "hold      : %d s with every connection idle%n", o.holdSeconds());
+      BenchSupport.sleepUntil(
+          Math.min(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(o.holdSeconds())));
+    }
+    if (ok) {
+      long windowStart = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.warmupSeconds());
+      long end = windowStart + TimeUnit.SECONDS.toNanos(o.seconds());
+      List<Future<Figures>> parts = loops.stream().map(l -> l.load(windowStart, end)).toList();
+      BenchSupport.sleepUntil(windowStart);
+      CpuSample cpu = CpuSample.now();
+      BenchSupport.sleepUntil(end);
+      ClientCpu used = cpu.until(CpuSample.now(), o.eventLoops());
+      ok = report(o, merge(parts, deadline, o), used, out, results);
+    }
+    merge(loops.stream().map(DeviceLoop::closeAll).toList(), deadline, o);
+    results.put("status", ok ? "ok" : "failed");
+    out.println(ok ? "result    : OK" : "result    : FAILED (see errors above)");
+    BenchSupport.writeResults(o.resultFile(), results);
+    return ok ? 0 : 1;
+  }
+
+  private static Figures merge(List<Future<Figures>> parts, long deadline, Options o) {
+    Figures total = new Figures();
+    for (Future<Figures> p : parts) {
+      total.add(await(p, deadline, o.timeoutSeconds()));
+    }
+    return total;
+  }
+
+  /** The result of {@code f}, waiting no longer than {@code deadline} (of System.nanoTime()). */
+  static <T> T await(Future<T> f, long deadline, int timeoutSeconds) {
+    long left = deadline - System.nanoTime();
+    try {
+      return f.toCompletionStage()
+          .toCompletableFuture()
+          .get(Math.max(1, left), TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("run exceeded --timeout-seconds " + timeoutSeconds);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(describe(e.getCause()), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted");
     }
   }
 

@@ -8,8 +8,6 @@ import io.herd.simulator.bench.AmqpFrames.DecodeException;
 import io.herd.simulator.bench.AmqpFrames.Described;
 import io.herd.simulator.bench.AmqpFrames.Reader;
 import io.herd.simulator.bench.AmqpFrames.TransferTemplate;
-import io.herd.simulator.bench.BenchSupport.ClientCpu;
-import io.herd.simulator.bench.BenchSupport.CpuSample;
 import io.herd.simulator.bench.BenchSupport.HubInfo;
 import io.herd.simulator.internal.MqttWire;
 import io.herd.simulator.internal.SasSigner;
@@ -26,7 +24,6 @@ import io.vertx.core.net.OpenSSLEngineOptions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -134,22 +131,14 @@ public final class LeanAmqpBench {
                   .setPreferNativeTransport(true)
                   .setWorkerPoolSize(1)
                   .setInternalBlockingPoolSize(1));
-      Map<String, String> results = new LinkedHashMap<>();
       try {
         net =
             vertx.createNetClient(
                 MqttWire.tlsClientOptions(vertx, hub.caFile(), true, 30_000)
                     .setHostnameVerificationAlgorithm(""));
-        List<Loop> loops = new ArrayList<>();
-        for (int i = 0; i < o.eventLoops(); i++) {
-          List<Integer> mine = new ArrayList<>();
-          for (int n = i; n < o.devices(); n += o.eventLoops()) {
-            mine.add(n);
-          }
-          loops.add(new Loop(mine));
-        }
+        List<Loop> loops = AmqpBench.shares(o).stream().map(Loop::new).toList();
         for (Loop l : loops) {
-          await(vertx.deployVerticle(l));
+          AmqpBench.await(vertx.deployVerticle(l), deadline, o.timeoutSeconds());
         }
         out.println("== Herd AMQP benchmark (telemetry, settled on accept; lean client) ==");
         out.println("machine   : " + BenchSupport.machine());
@@ -164,43 +153,7 @@ public final class LeanAmqpBench {
             sasl ? "SASL ANONYMOUS" : "no SASL",
             o.eventLoops(),
             vertx.isNativeTransportEnabled() ? "epoll" : "NIO");
-
-        long t0 = System.nanoTime();
-        Figures connect = merge(loops.stream().map(Loop::connectAll).toList());
-        double connectSeconds = (System.nanoTime() - t0) / 1e9;
-        out.printf(
-            Locale.ROOT,
-            "connect   : %d of %d devices connected and authenticated in %.1f s (%.0f/s); errors"
-                + " %d%n",
-            connect.connected,
-            o.devices(),
-            connectSeconds,
-            connect.connected / Math.max(connectSeconds, 1e-9),
-            connect.failed);
-        AmqpBench.printReasons(out, connect);
-        results.put("connect.devices", Long.toString(connect.connected));
-        results.put("connect.perSecond", BenchSupport.fmt(connect.connected / connectSeconds));
-        boolean ok = connect.connected == o.devices() && connect.failed == 0;
-        if (ok && o.holdSeconds() > 0) {
-          out.printf(Locale.ROOT, "hold      : %d s with every connection idle%n", o.holdSeconds());
-          BenchSupport.sleepUntil(
-              Math.min(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(o.holdSeconds())));
-        }
-        if (ok) {
-          long windowStart = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.warmupSeconds());
-          long end = windowStart + TimeUnit.SECONDS.toNanos(o.seconds());
-          List<Future<Figures>> parts = loops.stream().map(l -> l.load(windowStart, end)).toList();
-          BenchSupport.sleepUntil(windowStart);
-          CpuSample cpu = CpuSample.now();
-          BenchSupport.sleepUntil(end);
-          ClientCpu used = cpu.until(CpuSample.now(), o.eventLoops());
-          ok = AmqpBench.report(o, merge(parts), used, out, results);
-        }
-        merge(loops.stream().map(Loop::closeAll).toList());
-        results.put("status", ok ? "ok" : "failed");
-        out.println(ok ? "result    : OK" : "result    : FAILED (see errors above)");
-        BenchSupport.writeResults(o.resultFile(), results);
-        return ok ? 0 : 1;
+        return AmqpBench.phases(o, loops, deadline, out);
       } catch (RuntimeException | IOException e) {
         System.err.println(NAME + ": FAILED, " + describe(e));
         return 1;
@@ -209,32 +162,8 @@ public final class LeanAmqpBench {
       }
     }
 
-    private Figures merge(List<Future<Figures>> parts) {
-      Figures total = new Figures();
-      for (Future<Figures> p : parts) {
-        total.add(await(p));
-      }
-      return total;
-    }
-
-    private <T> T await(Future<T> f) {
-      long left = deadline - System.nanoTime();
-      try {
-        return f.toCompletionStage()
-            .toCompletableFuture()
-            .get(Math.max(1, left), TimeUnit.NANOSECONDS);
-      } catch (java.util.concurrent.TimeoutException e) {
-        throw new IllegalStateException("run exceeded --timeout-seconds " + o.timeoutSeconds());
-      } catch (java.util.concurrent.ExecutionException e) {
-        throw new IllegalStateException(describe(e.getCause()), e.getCause());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted");
-      }
-    }
-
     /** One event loop's devices; every method runs on its context. */
-    private final class Loop extends VerticleBase {
+    private final class Loop extends VerticleBase implements AmqpBench.DeviceLoop {
       private final List<Integer> numbers;
       private final List<Conn> conns = new ArrayList<>();
       private final Reader reader = new Reader();
@@ -253,7 +182,8 @@ public final class LeanAmqpBench {
         this.numbers = numbers;
       }
 
-      Future<Figures> connectAll() {
+      @Override
+      public Future<Figures> connectAll() {
         Promise<Figures> done = Promise.promise();
         context.runOnContext(
             v -> {
@@ -319,7 +249,8 @@ public final class LeanAmqpBench {
       }
 
       /** Keeps {@code --window} messages unsettled on every device until {@code end}. */
-      Future<Figures> load(long windowStart, long end) {
+      @Override
+      public Future<Figures> load(long windowStart, long end) {
         Promise<Figures> done = Promise.promise();
         context.runOnContext(
             v -> {
@@ -362,7 +293,8 @@ public final class LeanAmqpBench {
             });
       }
 
-      Future<Figures> closeAll() {
+      @Override
+      public Future<Figures> closeAll() {
         Promise<Figures> done = Promise.promise();
         context.runOnContext(
             v -> {

@@ -40,7 +40,9 @@ public record DeviceMessage(
       byte[] body,
       Instant now,
       String protocol) {
-    Map<String, String> system = new LinkedHashMap<>(systemProperties);
+    // Room for the device's own and the five added below without growing the table on the way.
+    Map<String, String> system = new LinkedHashMap<>(2 * (systemProperties.size() + 6));
+    system.putAll(systemProperties);
     system.put("iothub-connection-device-id", identity.deviceId());
     if (identity.moduleId() != null) {
       system.put("iothub-connection-module-id", identity.moduleId());

@@ -107,40 +107,8 @@ public final class AmqpBench {
         out.println(USAGE);
         return 0;
       }
-      Path hubJson = BenchSupport.pathArg(v, "hub-json");
-      if (hubJson == null) {
-        throw new IllegalArgumentException("--hub-json is required");
-      }
-      String keySeed = BenchSupport.stringArg(v, "key-seed", null);
-      if (keySeed == null || keySeed.isEmpty()) {
-        throw new IllegalArgumentException(
-            "--key-seed is required: the device keys derive from it");
-      }
-      String prefix = BenchSupport.stringArg(v, "prefix", null);
-      if (prefix == null) {
-        throw new IllegalArgumentException("--prefix is required");
-      }
-      int cores = Runtime.getRuntime().availableProcessors();
-      o =
-          new Options(
-              hubJson,
-              BenchSupport.stringArg(v, "host", "127.0.0.1"),
-              BenchSupport.intArg(v, "port", amqpPort(hubJson), 1, 65535),
-              prefix,
-              BenchSupport.intArg(v, "devices", 1000, 1, 19_000),
-              keySeed,
-              BenchSupport.intArg(v, "window", 16, 1, 1000),
-              BenchSupport.intArg(v, "seconds", 20, 1, 3600),
-              BenchSupport.intArg(v, "warmup-seconds", 5, 0, 3600),
-              BenchSupport.intArg(v, "body-bytes", 160, 16, 256 * 1024),
-              BenchSupport.intArg(v, "event-loops", cores, 1, 64),
-              BenchSupport.intArg(v, "connect-concurrency", 100, 1, 10_000),
-              BenchSupport.intArg(v, "hold-seconds", 0, 0, 86_400),
-              BenchSupport.intArg(v, "timeout-seconds", 600, 10, 86_400),
-              BenchSupport.pathArg(v, "result-file"));
-      BenchSupport.requireValid(v, prefix);
-      BenchSupport.requireLoopback(o.host());
-      hub = HubInfo.read(hubJson);
+      o = options(v);
+      hub = HubInfo.read(o.hubJson());
     } catch (IllegalArgumentException e) {
       System.err.println(NAME + ": " + e.getMessage());
       return 1;
@@ -149,6 +117,46 @@ public final class AmqpBench {
       return 1;
     }
     return new AmqpBench.Run(o, hub, out).run();
+  }
+
+  /**
+   * The options of {@link #USAGE} from parsed arguments, which must hold no others: also read by
+   * {@link LeanAmqpBench}, which takes the same load.
+   */
+  static Options options(Map<String, String> v) {
+    Path hubJson = BenchSupport.pathArg(v, "hub-json");
+    if (hubJson == null) {
+      throw new IllegalArgumentException("--hub-json is required");
+    }
+    String keySeed = BenchSupport.stringArg(v, "key-seed", null);
+    if (keySeed == null || keySeed.isEmpty()) {
+      throw new IllegalArgumentException("--key-seed is required: the device keys derive from it");
+    }
+    String prefix = BenchSupport.stringArg(v, "prefix", null);
+    if (prefix == null) {
+      throw new IllegalArgumentException("--prefix is required");
+    }
+    int cores = Runtime.getRuntime().availableProcessors();
+    Options o =
+        new Options(
+            hubJson,
+            BenchSupport.stringArg(v, "host", "127.0.0.1"),
+            BenchSupport.intArg(v, "port", amqpPort(hubJson), 1, 65535),
+            prefix,
+            BenchSupport.intArg(v, "devices", 1000, 1, 19_000),
+            keySeed,
+            BenchSupport.intArg(v, "window", 16, 1, 1000),
+            BenchSupport.intArg(v, "seconds", 20, 1, 3600),
+            BenchSupport.intArg(v, "warmup-seconds", 5, 0, 3600),
+            BenchSupport.intArg(v, "body-bytes", 160, 16, 256 * 1024),
+            BenchSupport.intArg(v, "event-loops", cores, 1, 64),
+            BenchSupport.intArg(v, "connect-concurrency", 100, 1, 10_000),
+            BenchSupport.intArg(v, "hold-seconds", 0, 0, 86_400),
+            BenchSupport.intArg(v, "timeout-seconds", 600, 10, 86_400),
+            BenchSupport.pathArg(v, "result-file"));
+    BenchSupport.requireValid(v, prefix);
+    BenchSupport.requireLoopback(o.host());
+    return o;
   }
 
   private static int amqpPort(Path hubJson) {
@@ -198,18 +206,10 @@ public final class AmqpBench {
 
     int run() {
       Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(o.eventLoops()));
-      Map<String, String> results = new LinkedHashMap<>();
       try {
-        List<Loop> loops = new ArrayList<>();
-        for (int i = 0; i < o.eventLoops(); i++) {
-          List<Integer> mine = new ArrayList<>();
-          for (int n = i; n < o.devices(); n += o.eventLoops()) {
-            mine.add(n);
-          }
-          loops.add(new Loop(mine));
-        }
+        List<Loop> loops = shares(o).stream().map(Loop::new).toList();
         for (Loop l : loops) {
-          await(vertx.deployVerticle(l, new DeploymentOptions()));
+          await(vertx.deployVerticle(l, new DeploymentOptions()), deadline, o.timeoutSeconds());
         }
         out.println("== Herd AMQP benchmark (telemetry, settled on accept) ==");
         out.println("machine   : " + BenchSupport.machine());
@@ -223,35 +223,7 @@ public final class AmqpBench {
             OpenSSLEngineOptions.isAvailable() ? "OpenSSL" : "JDK",
             o.eventLoops());
 
-        long t0 = System.nanoTime();
-        Figures connect = merge(loops.stream().map(Loop::connectAll).toList());
-        double connectSeconds = (System.nanoTime() - t0) / 1e9;
-        out.printf(
-            Locale.ROOT,
-            "connect   : %d of %d devices connected and authenticated in %.1f s (%.0f/s); errors"
-                + " %d%n",
-            connect.connected,
-            o.devices(),
-            connectSeconds,
-            connect.connected / Math.max(connectSeconds, 1e-9),
-            connect.failed);
-        printReasons(connect);
-        results.put("connect.devices", Long.toString(connect.connected));
-        results.put("connect.perSecond", fmt(connect.connected / Math.max(connectSeconds, 1e-9)));
-        boolean ok = connect.connected == o.devices() && connect.failed == 0;
-        if (ok && o.holdSeconds() > 0) {
-          out.printf(Locale.ROOT, "hold      : %d s with every connection idle%n", o.holdSeconds());
-          BenchSupport.sleepUntil(
-              Math.min(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(o.holdSeconds())));
-        }
-        if (ok) {
-          ok = load(loops, results);
-        }
-        merge(loops.stream().map(Loop::closeAll).toList());
-        results.put("status", ok ? "ok" : "failed");
-        out.println(ok ? "result    : OK" : "result    : FAILED (see errors above)");
-        BenchSupport.writeResults(o.resultFile(), results);
-        return ok ? 0 : 1;
+        return phases(o, loops, deadline, out);
       } catch (RuntimeException | IOException e) {
         System.err.println(NAME + ": FAILED, " + describe(e));
         return 1;
@@ -260,80 +232,8 @@ public final class AmqpBench {
       }
     }
 
-    private boolean load(List<Loop> loops, Map<String, String> results) {
-      long windowStart = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.warmupSeconds());
-      long end = windowStart + TimeUnit.SECONDS.toNanos(o.seconds());
-      List<Future<Figures>> parts = loops.stream().map(l -> l.load(windowStart, end)).toList();
-      BenchSupport.sleepUntil(windowStart);
-      CpuSample cpu = CpuSample.now();
-      BenchSupport.sleepUntil(end);
-      ClientCpu used = cpu.until(CpuSample.now(), o.eventLoops());
-      Figures f = merge(parts);
-      double perSecond = BenchSupport.perSecond(f.ok, o.seconds());
-      Histogram h = f.latencyMicros;
-      out.printf(
-          Locale.ROOT,
-          "telemetry : %d devices, window %d, %d s measured after %d s warm-up, %d accepted%n",
-          o.devices(),
-          o.window(),
-          o.seconds(),
-          o.warmupSeconds(),
-          f.ok);
-      out.printf(
-          Locale.ROOT,
-          "            %.0f messages/s; p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max"
-              + " %.2f ms; errors %d%n",
-          perSecond,
-          BenchSupport.ms(h, 50),
-          BenchSupport.ms(h, 90),
-          BenchSupport.ms(h, 99),
-          BenchSupport.ms(h, 99.9),
-          h.getMaxValue() / 1e3,
-          f.failed);
-      BenchSupport.printClientCpu(out, used);
-      printReasons(f);
-      results.put("telemetry.messages", Long.toString(f.ok));
-      results.put("telemetry.perSecond", fmt(perSecond));
-      BenchSupport.putPercentiles(results, "telemetry.p", h, 50, 90, 99, 99.9);
-      results.put("telemetry.maxMs", fmt(h.getMaxValue() / 1e3));
-      results.put("telemetry.errors", Long.toString(f.failed));
-      results.put("telemetry.window", Integer.toString(o.window()));
-      results.put("telemetry.bodyBytes", Integer.toString(o.bodyBytes()));
-      results.put("telemetry.clientCores", fmt(used.cores()));
-      results.put("telemetry.clientLoopBusy", fmt(used.loopBusy()));
-      return f.failed == 0 && f.ok > 0;
-    }
-
-    private void printReasons(Figures f) {
-      f.reasons.forEach((k, v) -> out.printf(Locale.ROOT, "  error   : %d x %s%n", v, k));
-    }
-
-    private Figures merge(List<Future<Figures>> parts) {
-      Figures total = new Figures();
-      for (Future<Figures> p : parts) {
-        total.add(await(p));
-      }
-      return total;
-    }
-
-    private <T> T await(Future<T> f) {
-      long left = deadline - System.nanoTime();
-      try {
-        return f.toCompletionStage()
-            .toCompletableFuture()
-            .get(Math.max(1, left), TimeUnit.NANOSECONDS);
-      } catch (java.util.concurrent.TimeoutException e) {
-        throw new IllegalStateException("run exceeded --timeout-seconds " + o.timeoutSeconds());
-      } catch (java.util.concurrent.ExecutionException e) {
-        throw new IllegalStateException(describe(e.getCause()), e.getCause());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted");
-      }
-    }
-
     /** One event loop's devices; every method runs on its context. */
-    private final class Loop extends VerticleBase {
+    private final class Loop extends VerticleBase implements DeviceLoop {
       private final List<Integer> numbers;
       private final List<Device> devices = new ArrayList<>();
       private ProtonClient client;
@@ -354,7 +254,8 @@ public final class AmqpBench {
         return Future.succeededFuture();
       }
 
-      Future<Figures> connectAll() {
+      @Override
+      public Future<Figures> connectAll() {
         Promise<Figures> done = Promise.promise();
         context.runOnContext(
             v -> {
@@ -442,7 +343,8 @@ public final class AmqpBench {
       }
 
       /** Keeps {@code --window} messages unsettled on every device until {@code end}. */
-      Future<Figures> load(long windowStart, long end) {
+      @Override
+      public Future<Figures> load(long windowStart, long end) {
         Promise<Figures> done = Promise.promise();
         context.runOnContext(
             v -> {
@@ -496,7 +398,8 @@ public final class AmqpBench {
             });
       }
 
-      Future<Figures> closeAll() {
+      @Override
+      public Future<Figures> closeAll() {
         Promise<Figures> done = Promise.promise();
         context.runOnContext(
             v -> {
@@ -510,6 +413,145 @@ public final class AmqpBench {
         return done.future();
       }
     }
+  }
+
+  /** One event loop of an AMQP load generator: its devices' phases, each with its figures. */
+  interface DeviceLoop {
+    /** Connects and authenticates the loop's devices. */
+    Future<Figures> connectAll();
+
+    /** Keeps the window of messages in flight until {@code end}; counts inside the window. */
+    Future<Figures> load(long windowStart, long end);
+
+    Future<Figures> closeAll();
+  }
+
+  /** The device numbers of each event loop: round robin. */
+  static List<List<Integer>> shares(Options o) {
+    List<List<Integer>> shares = new ArrayList<>();
+    for (int i = 0; i < o.eventLoops(); i++) {
+      List<Integer> mine = new ArrayList<>();
+      for (int n = i; n < o.devices(); n += o.eventLoops()) {
+        mine.add(n);
+      }
+      shares.add(mine);
+    }
+    return shares;
+  }
+
+  /**
+   * The phases of an AMQP load generator after its header: connect every device, hold, load and
+   * report, close, write the result file. Returns the exit status.
+   */
+  static int phases(Options o, List<? extends DeviceLoop> loops, long deadline, PrintStream out)
+      throws IOException {
+    Map<String, String> results = new LinkedHashMap<>();
+    long t0 = System.nanoTime();
+    Figures connect = merge(loops.stream().map(DeviceLoop::connectAll).toList(), deadline, o);
+    double connectSeconds = Math.max((System.nanoTime() - t0) / 1e9, 1e-9);
+    out.printf(
+        Locale.ROOT,
+        "connect   : %d of %d devices connected and authenticated in %.1f s (%.0f/s); errors"
+            + " %d%n",
+        connect.connected,
+        o.devices(),
+        connectSeconds,
+        connect.connected / connectSeconds,
+        connect.failed);
+    printReasons(out, connect);
+    results.put("connect.devices", Long.toString(connect.connected));
+    results.put("connect.perSecond", fmt(connect.connected / connectSeconds));
+    boolean ok = connect.connected == o.devices() && connect.failed == 0;
+    if (ok && o.holdSeconds() > 0) {
+      out.printf(Locale.ROOT, "hold      : %d s with every connection idle%n", o.holdSeconds());
+      BenchSupport.sleepUntil(
+          Math.min(deadline, System.nanoTime() + TimeUnit.SECONDS.toNanos(o.holdSeconds())));
+    }
+    if (ok) {
+      long windowStart = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.warmupSeconds());
+      long end = windowStart + TimeUnit.SECONDS.toNanos(o.seconds());
+      List<Future<Figures>> parts = loops.stream().map(l -> l.load(windowStart, end)).toList();
+      BenchSupport.sleepUntil(windowStart);
+      CpuSample cpu = CpuSample.now();
+      BenchSupport.sleepUntil(end);
+      ClientCpu used = cpu.until(CpuSample.now(), o.eventLoops());
+      ok = report(o, merge(parts, deadline, o), used, out, results);
+    }
+    merge(loops.stream().map(DeviceLoop::closeAll).toList(), deadline, o);
+    results.put("status", ok ? "ok" : "failed");
+    out.println(ok ? "result    : OK" : "result    : FAILED (see errors above)");
+    BenchSupport.writeResults(o.resultFile(), results);
+    return ok ? 0 : 1;
+  }
+
+  private static Figures merge(List<Future<Figures>> parts, long deadline, Options o) {
+    Figures total = new Figures();
+    for (Future<Figures> p : parts) {
+      total.add(await(p, deadline, o.timeoutSeconds()));
+    }
+    return total;
+  }
+
+  /** The result of {@code f}, waiting no longer than {@code deadline} (of System.nanoTime()). */
+  static <T> T await(Future<T> f, long deadline, int timeoutSeconds) {
+    long left = deadline - System.nanoTime();
+    try {
+      return f.toCompletionStage()
+          .toCompletableFuture()
+          .get(Math.max(1, left), TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("run exceeded --timeout-seconds " + timeoutSeconds);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(describe(e.getCause()), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted");
+    }
+  }
+
+  /**
+   * Prints the figures of a measured window and puts them in {@code results}; true when messages
+   * were accepted and none failed.
+   */
+  static boolean report(
+      Options o, Figures f, ClientCpu used, PrintStream out, Map<String, String> results) {
+    double perSecond = BenchSupport.perSecond(f.ok, o.seconds());
+    Histogram h = f.latencyMicros;
+    out.printf(
+        Locale.ROOT,
+        "telemetry : %d devices, window %d, %d s measured after %d s warm-up, %d accepted%n",
+        o.devices(),
+        o.window(),
+        o.seconds(),
+        o.warmupSeconds(),
+        f.ok);
+    out.printf(
+        Locale.ROOT,
+        "            %.0f messages/s; p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max"
+            + " %.2f ms; errors %d%n",
+        perSecond,
+        BenchSupport.ms(h, 50),
+        BenchSupport.ms(h, 90),
+        BenchSupport.ms(h, 99),
+        BenchSupport.ms(h, 99.9),
+        h.getMaxValue() / 1e3,
+        f.failed);
+    BenchSupport.printClientCpu(out, used);
+    printReasons(out, f);
+    results.put("telemetry.messages", Long.toString(f.ok));
+    results.put("telemetry.perSecond", fmt(perSecond));
+    BenchSupport.putPercentiles(results, "telemetry.p", h, 50, 90, 99, 99.9);
+    results.put("telemetry.maxMs", fmt(h.getMaxValue() / 1e3));
+    results.put("telemetry.errors", Long.toString(f.failed));
+    results.put("telemetry.window", Integer.toString(o.window()));
+    results.put("telemetry.bodyBytes", Integer.toString(o.bodyBytes()));
+    results.put("telemetry.clientCores", fmt(used.cores()));
+    results.put("telemetry.clientLoopBusy", fmt(used.loopBusy()));
+    return f.failed == 0 && f.ok > 0;
+  }
+
+  static void printReasons(PrintStream out, Figures f) {
+    f.reasons.forEach((k, v) -> out.printf(Locale.ROOT, "  error   : %d x %s%n", v, k));
   }
 
   private record Device(ProtonConnection connection, ProtonSender sender) {}

@@ -2,6 +2,7 @@ package io.herd.adapter.amqp.internal;
 
 import io.herd.adapter.amqp.AmqpConfig;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -14,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.qpid.proton.Proton;
 import org.apache.qpid.proton.amqp.Symbol;
 import org.apache.qpid.proton.amqp.UnsignedLong;
+import org.apache.qpid.proton.amqp.messaging.Accepted;
 import org.apache.qpid.proton.amqp.transport.AmqpError;
 import org.apache.qpid.proton.amqp.transport.Close;
 import org.apache.qpid.proton.amqp.transport.ErrorCondition;
@@ -32,6 +34,7 @@ import org.apache.qpid.proton.engine.Sender;
 import org.apache.qpid.proton.engine.Session;
 import org.apache.qpid.proton.engine.Transport;
 import org.apache.qpid.proton.engine.TransportException;
+import org.apache.qpid.proton.engine.impl.SettlementAccess;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,6 +96,9 @@ final class AmqpEngine implements SaslListener {
   /** Inside {@link #received}, which writes the output at its end. */
   private boolean receiving;
 
+  /** Accepted deliveries whose dispositions go out with the next write. */
+  private final DispositionRanges accepted = new DispositionRanges();
+
   private boolean pausedForWrite;
   private long tickTimer = -1;
   private long nextTag;
@@ -133,20 +139,27 @@ final class AmqpEngine implements SaslListener {
 
   /** Feeds bytes read from the transport to the engine, handles the events, writes the output. */
   void received(Buffer data) {
+    received(((BufferInternal) data).getByteBuf());
+  }
+
+  /**
+   * As {@link #received(Buffer)}; the caller keeps {@code data}, which is read before returning.
+   */
+  void received(ByteBuf data) {
     if (closed || closing) {
       return;
     }
+    ByteBuf in = data;
     if (!layered) {
-      header.appendBuffer(data);
+      header.appendBytes(ByteBufUtil.getBytes(data));
       if (header.length() < 5) {
         return;
       }
       chooseLayers(header.getByte(4));
-      data = header;
+      in = ((BufferInternal) header).getByteBuf();
       header = null;
     }
     receiving = true;
-    ByteBuf in = ((BufferInternal) data).getByteBuf();
     try {
       while (in.isReadable()) {
         int capacity = proton.capacity();
@@ -532,6 +545,25 @@ final class AmqpEngine implements SaslListener {
     scheduleFlush();
   }
 
+  /**
+   * Settles a delivery the hub received with the outcome accepted. Its disposition goes out with
+   * the next write, in one frame with those of the neighbouring delivery ids ({@link
+   * DispositionRanges}); proton-j would write a frame for each.
+   */
+  void settleAccepted(Delivery d) {
+    long where = d.remotelySettled() ? -1 : SettlementAccess.channelAndId(d);
+    if (where < 0) {
+      if (!d.remotelySettled()) {
+        d.disposition(Accepted.getInstance());
+      }
+      d.settle();
+    } else {
+      SettlementAccess.settleSilently(d);
+      accepted.add((int) (where >>> 32), where & 0xFFFF_FFFFL);
+    }
+    scheduleFlush();
+  }
+
   /** Sends an encoded message on {@code sender}; the caller checked its credit. */
   Delivery send(Sender sender, byte[] encoded, int length, boolean settled, Object context) {
     long tag = nextTag++;
@@ -574,16 +606,26 @@ final class AmqpEngine implements SaslListener {
     if (closed) {
       return;
     }
+    // The dispositions of accepted deliveries go first, before what proton-j wrote since (that may
+    // end the session they belong to), in the same buffer.
+    int ours = accepted.bytes();
     while (true) {
-      int pending = proton.pending();
-      if (pending <= 0) {
+      int pending = Math.max(0, proton.pending());
+      if (pending == 0 && ours == 0) {
         break;
       }
-      ByteBuffer head = proton.head();
-      byte[] out = new byte[pending];
-      head.get(out);
-      proton.pop(pending);
-      transport.write(Buffer.buffer(out));
+      ByteBuf out = transport.buffer(ours + pending);
+      if (ours > 0) {
+        accepted.writeTo(out);
+        ours = 0;
+      }
+      if (pending > 0) {
+        ByteBuffer head = proton.head().duplicate();
+        head.limit(head.position() + pending);
+        out.writeBytes(head);
+        proton.pop(pending);
+      }
+      transport.write(out);
     }
     if (closing || proton.isClosed()) {
       closeTransport();

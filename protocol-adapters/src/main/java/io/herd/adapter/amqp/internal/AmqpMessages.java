@@ -52,6 +52,29 @@ final class AmqpMessages {
     return m;
   }
 
+  /**
+   * What the hub keeps of a device's telemetry message.
+   *
+   * @param systemProperties by IoT Hub's names, see {@link #systemProperties}
+   * @param properties the application properties in order, see {@link #applicationProperties}
+   * @param body see {@link #body}: null when the body is not bytes
+   */
+  record Telemetry(
+      Map<String, String> systemProperties, Map<String, String> properties, byte[] body) {}
+
+  /**
+   * Decodes a device's telemetry message: the SDKs' usual shape straight from the bytes ({@link
+   * TelemetryDecoder}), any other through proton-j; throws {@link MalformedMessage}.
+   */
+  static Telemetry telemetry(byte[] encoded) {
+    Telemetry t = TelemetryDecoder.decode(encoded);
+    if (t != null) {
+      return t;
+    }
+    Message m = decode(encoded);
+    return new Telemetry(systemProperties(m), applicationProperties(m), body(m));
+  }
+
   /** An encoded message; only the first {@code length} bytes of {@code bytes} are used. */
   record Encoded(byte[] bytes, int length) {}
 

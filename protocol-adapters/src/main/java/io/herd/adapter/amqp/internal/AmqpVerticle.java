@@ -4,8 +4,11 @@ import io.herd.adapter.amqp.AmqpConfig;
 import io.herd.adapter.amqp.CloudToDeviceService;
 import io.herd.adapter.common.AdapterServices;
 import io.herd.registry.SasAuthenticator;
+import io.netty.buffer.ByteBuf;
+import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import org.slf4j.Logger;
@@ -49,7 +52,19 @@ public final class AmqpVerticle extends VerticleBase {
                   AmqpConnection connection =
                       new AmqpConnection(
                           vertx, engine, services, serviceAuthenticator, cloudToDevice, config);
-                  socket.handler(engine::received);
+                  // The bytes as Netty read them, without a copy into a Vert.x buffer and the
+                  // socket's inbound queue; TcpTransport pauses reading on the channel itself.
+                  ((NetSocketInternal) socket)
+                      .messageHandler(
+                          msg -> {
+                            try {
+                              if (msg instanceof ByteBuf b) {
+                                engine.received(b);
+                              }
+                            } finally {
+                              ReferenceCountUtil.release(msg);
+                            }
+                          });
                   socket.closeHandler(v -> engine.onTransportClosed());
                   socket.exceptionHandler(
                       e ->

@@ -5,14 +5,14 @@ import io.herd.adapter.common.AdapterServices;
 import io.herd.adapter.common.DeviceMessage;
 import io.herd.core.ErrorCode;
 import io.herd.core.HubException;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
 import java.time.Instant;
 import org.apache.qpid.proton.amqp.Symbol;
-import org.apache.qpid.proton.amqp.messaging.Accepted;
 import org.apache.qpid.proton.amqp.transport.DeliveryState;
 import org.apache.qpid.proton.amqp.transport.ErrorCondition;
 import org.apache.qpid.proton.engine.Delivery;
 import org.apache.qpid.proton.engine.Receiver;
-import org.apache.qpid.proton.message.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,14 +57,14 @@ final class TelemetryLink implements LinkHandler {
   @Override
   public void onMessage(Delivery d, byte[] encoded) {
     session.activity();
-    Message m;
+    AmqpMessages.Telemetry t;
     try {
-      m = AmqpMessages.decode(encoded);
+      t = AmqpMessages.telemetry(encoded);
     } catch (AmqpMessages.MalformedMessage e) {
       done(d, AmqpMessages.rejected(DECODE_ERROR, e.getMessage()));
       return;
     }
-    byte[] body = AmqpMessages.body(m);
+    byte[] body = t.body();
     if (body == null) {
       done(
           d,
@@ -87,31 +87,35 @@ final class TelemetryLink implements LinkHandler {
     DeviceMessage message =
         DeviceMessage.telemetry(
             session.identity(),
-            AmqpMessages.systemProperties(m),
-            AmqpMessages.applicationProperties(m),
+            t.systemProperties(),
+            t.properties(),
             body,
             now,
             session.protocol());
-    services
-        .events()
-        .accept(message)
-        .onComplete(
-            ar ->
-                session.onContext(
-                    () -> {
-                      if (!open) {
-                        return;
-                      }
-                      if (ar.succeeded()) {
-                        done(d, Accepted.getInstance());
-                        return;
-                      }
-                      HubException e = HubException.from(ar.cause());
-                      if (e.errorCode().httpStatus() >= 500) {
-                        LOG.warn("telemetry not accepted [device: {}]", session.identity(), e);
-                      }
-                      done(d, AmqpMessages.rejected(e));
-                    }));
+    Future<Long> stored = services.events().accept(message);
+    if (stored.isComplete()) {
+      // Answered at once (the in-memory endpoint): still on this connection's context.
+      onStored(d, stored);
+    } else {
+      stored.onComplete(ar -> session.onContext(() -> onStored(d, ar)));
+    }
+  }
+
+  /** Accepted once the events endpoint has the message, rejected with why not. */
+  private void onStored(Delivery d, AsyncResult<Long> ar) {
+    if (!open) {
+      return;
+    }
+    if (ar.succeeded()) {
+      engine.settleAccepted(d);
+      giveCredit();
+      return;
+    }
+    HubException e = HubException.from(ar.cause());
+    if (e.errorCode().httpStatus() >= 500) {
+      LOG.warn("telemetry not accepted [device: {}]", session.identity(), e);
+    }
+    done(d, AmqpMessages.rejected(e));
   }
 
   /**

@@ -1,9 +1,12 @@
 package io.herd.adapter.amqp.internal;
 
 import io.herd.adapter.common.PeerCertificates;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.internal.buffer.BufferInternal;
 import java.security.cert.X509Certificate;
 import java.util.List;
 
@@ -21,6 +24,17 @@ final class WebSocketTransport implements AmqpTransport {
   @Override
   public void write(Buffer data) {
     ws.writeBinaryMessage(data);
+  }
+
+  /** An unpooled heap buffer: a WebSocket frame copies what it carries. */
+  @Override
+  public ByteBuf buffer(int size) {
+    return Unpooled.buffer(size);
+  }
+
+  @Override
+  public void write(ByteBuf data) {
+    ws.writeBinaryMessage(BufferInternal.buffer(data));
   }
 
   @Override

@@ -9,7 +9,7 @@ import io.herd.simulator.bench.AmqpFrames.Described;
 import io.herd.simulator.bench.AmqpFrames.Reader;
 import io.herd.simulator.bench.AmqpFrames.TransferTemplate;
 import io.herd.simulator.bench.BenchSupport.HubInfo;
-import io.herd.simulator.internal.MqttWire;
+import io.herd.simulator.internal.ClientTls;
 import io.herd.simulator.internal.SasSigner;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -134,7 +134,7 @@ public final class LeanAmqpBench {
       try {
         net =
             vertx.createNetClient(
-                MqttWire.tlsClientOptions(vertx, hub.caFile(), true, 30_000)
+                ClientTls.netClientOptions(vertx, hub.caFile(), true, 30_000)
                     .setHostnameVerificationAlgorithm(""));
         List<Loop> loops = AmqpBench.shares(o).stream().map(Loop::new).toList();
         for (Loop l : loops) {

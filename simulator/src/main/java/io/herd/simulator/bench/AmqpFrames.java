@@ -2,6 +2,7 @@ package io.herd.simulator.bench;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import io.herd.core.amqp.AmqpConstructors;
 import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -588,42 +589,17 @@ final class AmqpFrames {
         skip(); // the value
         return;
       }
-      int width;
-      switch (c >>> 4) {
-        case 0x4:
-          width = 0;
-          break;
-        case 0x5:
-          width = 1;
-          break;
-        case 0x6:
-          width = 2;
-          break;
-        case 0x7:
-          width = 4;
-          break;
-        case 0x8:
-          width = 8;
-          break;
-        case 0x9:
-          width = 16;
-          break;
-        case 0xa:
-        case 0xc:
-        case 0xe:
-          width = u8();
-          break;
-        case 0xb:
-        case 0xd:
-        case 0xf:
-          long w = u32();
-          if (w > end - pos) {
-            throw new DecodeException("truncated value");
-          }
-          width = (int) w;
-          break;
-        default:
-          throw new DecodeException("unknown constructor 0x" + hex(c));
+      int width = AmqpConstructors.width(c);
+      if (width == AmqpConstructors.SIZE_IN_ONE_BYTE) {
+        width = u8();
+      } else if (width == AmqpConstructors.SIZE_IN_FOUR_BYTES) {
+        long w = u32();
+        if (w > end - pos) {
+          throw new DecodeException("truncated value");
+        }
+        width = (int) w;
+      } else if (width == AmqpConstructors.NOT_PRIMITIVE) {
+        throw new DecodeException("unknown constructor 0x" + hex(c));
       }
       need(width);
       pos += width;

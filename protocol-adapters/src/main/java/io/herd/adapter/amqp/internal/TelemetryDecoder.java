@@ -3,6 +3,7 @@ package io.herd.adapter.amqp.internal;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import io.herd.core.Timestamps;
+import io.herd.core.amqp.AmqpConstructors;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -353,38 +354,13 @@ final class TelemetryDecoder {
       skip();
       return;
     }
-    int width;
-    switch (c >>> 4) {
-      case 0x4:
-        width = 0;
-        break;
-      case 0x5:
-        width = 1;
-        break;
-      case 0x6:
-        width = 2;
-        break;
-      case 0x7:
-        width = 4;
-        break;
-      case 0x8:
-        width = 8;
-        break;
-      case 0x9:
-        width = 16;
-        break;
-      case 0xa:
-      case 0xc:
-      case 0xe:
-        width = u8();
-        break;
-      case 0xb:
-      case 0xd:
-      case 0xf:
-        width = length();
-        break;
-      default:
-        throw UNSUPPORTED;
+    int width = AmqpConstructors.width(c);
+    if (width == AmqpConstructors.SIZE_IN_ONE_BYTE) {
+      width = u8();
+    } else if (width == AmqpConstructors.SIZE_IN_FOUR_BYTES) {
+      width = length();
+    } else if (width == AmqpConstructors.NOT_PRIMITIVE) {
+      throw UNSUPPORTED;
     }
     pos = check(width);
   }

@@ -4,12 +4,13 @@ import static io.herd.simulator.bench.BenchSupport.describe;
 import static io.herd.simulator.bench.BenchSupport.fmt;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import io.herd.core.SasSigner;
 import io.herd.simulator.bench.BenchSupport.ClientCpu;
 import io.herd.simulator.bench.BenchSupport.CpuSample;
 import io.herd.simulator.bench.BenchSupport.HubInfo;
 import io.herd.simulator.internal.AmqpWire;
 import io.herd.simulator.internal.CbsClient;
-import io.herd.simulator.internal.SasSigner;
+import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -35,6 +36,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.IntFunction;
 import org.HdrHistogram.Histogram;
 import org.apache.qpid.proton.amqp.Binary;
 import org.apache.qpid.proton.amqp.messaging.Accepted;
@@ -167,6 +170,58 @@ public final class AmqpBench {
     }
   }
 
+  /**
+   * Connects the devices {@code numbers} on {@code context}, at most {@code inFlight} at a time,
+   * each by {@code connect}; a connected device goes to {@code connected} and is counted in {@code
+   * figures}, a failure is recorded there. Completes with {@code figures} once every device is
+   * done.
+   */
+  static <D> Future<Figures> connectEach(
+      Context context,
+      List<Integer> numbers,
+      int inFlight,
+      IntFunction<Future<D>> connect,
+      Consumer<D> connected,
+      Figures figures) {
+    Promise<Figures> done = Promise.promise();
+    context.runOnContext(
+        v -> {
+          int[] next = {0};
+          int[] open = {0};
+          Runnable[] pump = new Runnable[1];
+          pump[0] =
+              () -> {
+                while (open[0] < inFlight && next[0] < numbers.size()) {
+                  int n = numbers.get(next[0]++);
+                  open[0]++;
+                  connect
+                      .apply(n)
+                      .onComplete(
+                          ar -> {
+                            open[0]--;
+                            if (ar.succeeded()) {
+                              connected.accept(ar.result());
+                              figures.connected++;
+                            } else {
+                              figures.fail("connect: " + describe(ar.cause()));
+                            }
+                            if (next[0] == numbers.size() && open[0] == 0) {
+                              done.tryComplete(figures);
+                            } else {
+                              pump[0].run();
+                            }
+                          });
+                }
+              };
+          if (numbers.isEmpty()) {
+            done.complete(figures);
+          } else {
+            pump[0].run();
+          }
+        });
+    return done.future();
+  }
+
   /** Figures of one event loop, merged at the end. */
   static final class Figures {
     final Histogram latencyMicros = new Histogram(3);
@@ -256,44 +311,14 @@ public final class AmqpBench {
 
       @Override
       public Future<Figures> connectAll() {
-        Promise<Figures> done = Promise.promise();
-        context.runOnContext(
-            v -> {
-              figures = new Figures();
-              int share = Math.max(1, o.connectConcurrency() / o.eventLoops());
-              int[] next = {0};
-              int[] open = {0};
-              Runnable[] pump = new Runnable[1];
-              pump[0] =
-                  () -> {
-                    while (open[0] < share && next[0] < numbers.size()) {
-                      int n = numbers.get(next[0]++);
-                      open[0]++;
-                      connect(n)
-                          .onComplete(
-                              ar -> {
-                                open[0]--;
-                                if (ar.succeeded()) {
-                                  devices.add(ar.result());
-                                  figures.connected++;
-                                } else {
-                                  figures.fail("connect: " + describe(ar.cause()));
-                                }
-                                if (next[0] == numbers.size() && open[0] == 0) {
-                                  done.tryComplete(figures);
-                                } else {
-                                  pump[0].run();
-                                }
-                              });
-                    }
-                  };
-              if (numbers.isEmpty()) {
-                done.complete(figures);
-              } else {
-                pump[0].run();
-              }
-            });
-        return done.future();
+        figures = new Figures();
+        return connectEach(
+            context,
+            numbers,
+            Math.max(1, o.connectConcurrency() / o.eventLoops()),
+            this::connect,
+            devices::add,
+            figures);
       }
 
       /** TLS, Open, put-token on $cbs, then the telemetry sender. */

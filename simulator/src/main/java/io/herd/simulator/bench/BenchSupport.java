@@ -2,10 +2,10 @@ package io.herd.simulator.bench;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import io.herd.core.SasSigner;
 import io.herd.simulator.internal.ConnectionStrings;
 import io.herd.simulator.internal.DeviceTopics;
 import io.herd.simulator.internal.JulLogging;
-import io.herd.simulator.internal.SasSigner;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;

@@ -2,6 +2,7 @@ package io.herd.simulator.bench;
 
 import static io.herd.simulator.bench.BenchSupport.describe;
 
+import io.herd.core.SasSigner;
 import io.herd.simulator.bench.AmqpBench.Figures;
 import io.herd.simulator.bench.AmqpBench.Options;
 import io.herd.simulator.bench.AmqpFrames.DecodeException;
@@ -10,7 +11,6 @@ import io.herd.simulator.bench.AmqpFrames.Reader;
 import io.herd.simulator.bench.AmqpFrames.TransferTemplate;
 import io.herd.simulator.bench.BenchSupport.HubInfo;
 import io.herd.simulator.internal.ClientTls;
-import io.herd.simulator.internal.SasSigner;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
@@ -184,45 +184,18 @@ public final class LeanAmqpBench {
 
       @Override
       public Future<Figures> connectAll() {
-        Promise<Figures> done = Promise.promise();
-        context.runOnContext(
-            v -> {
-              figures = new Figures();
-              int share = Math.max(1, o.connectConcurrency() / o.eventLoops());
-              int[] next = {0};
-              int[] open = {0};
-              Runnable[] pump = new Runnable[1];
-              pump[0] =
-                  () -> {
-                    while (open[0] < share && next[0] < numbers.size()) {
-                      Conn c = new Conn(numbers.get(next[0]++));
-                      open[0]++;
-                      c.connect()
-                          .onComplete(
-                              ar -> {
-                                open[0]--;
-                                if (ar.succeeded()) {
-                                  conns.add(c);
-                                  figures.connected++;
-                                } else {
-                                  figures.fail("connect: " + ar.cause().getMessage());
-                                }
-                                if (next[0] == numbers.size() && open[0] == 0) {
-                                  startHeartbeats();
-                                  done.tryComplete(figures);
-                                } else {
-                                  pump[0].run();
-                                }
-                              });
-                    }
-                  };
-              if (numbers.isEmpty()) {
-                done.complete(figures);
-              } else {
-                pump[0].run();
-              }
-            });
-        return done.future();
+        figures = new Figures();
+        return AmqpBench.connectEach(
+                context,
+                numbers,
+                Math.max(1, o.connectConcurrency() / o.eventLoops()),
+                n -> {
+                  Conn c = new Conn(n);
+                  return c.connect().map(v -> c);
+                },
+                conns::add,
+                figures)
+            .onSuccess(f -> startHeartbeats());
       }
 
       /** Empty frames at half the shortest idle timeout the hub announced (AMQP 1.0 §2.4.5). */

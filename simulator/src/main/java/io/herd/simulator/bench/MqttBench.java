@@ -11,6 +11,7 @@ import static io.herd.simulator.internal.DeviceTopics.telemetryTopic;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import io.herd.core.SasSigner;
 import io.herd.simulator.bench.BenchSupport.BenchOptions;
 import io.herd.simulator.bench.BenchSupport.ClientCpu;
 import io.herd.simulator.bench.BenchSupport.CpuSample;
@@ -20,7 +21,6 @@ import io.herd.simulator.internal.ConnectionStrings;
 import io.herd.simulator.internal.DeviceTopics.MethodRequest;
 import io.herd.simulator.internal.DeviceTopics.TwinResponse;
 import io.herd.simulator.internal.MqttWire;
-import io.herd.simulator.internal.SasSigner;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;

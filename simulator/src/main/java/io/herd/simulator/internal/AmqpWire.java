@@ -1,5 +1,6 @@
 package io.herd.simulator.internal;
 
+import io.herd.core.SasSigner;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

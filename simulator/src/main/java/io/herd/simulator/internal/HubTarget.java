@@ -1,5 +1,6 @@
 package io.herd.simulator.internal;
 
+import io.herd.core.SasSigner;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,5 +1,6 @@
 package io.herd.simulator.internal;
 
+import io.herd.core.SasSigner;
 import io.herd.simulator.SimulationReport.Count;
 import io.herd.simulator.SimulationReport.Latency;
 import io.vertx.core.Vertx;

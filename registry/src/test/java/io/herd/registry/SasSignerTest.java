@@ -1,9 +1,8 @@
-package io.herd.simulator.internal;
+package io.herd.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.herd.registry.SasAuthenticator;
-import io.herd.registry.SasToken;
+import io.herd.core.SasSigner;
 import java.util.Base64;
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package io.herd.simulator.internal;
+package io.herd.core;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
@@ -8,9 +8,9 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Signs SAS tokens as the Azure IoT SDKs do (azure-iothub-wire.md §1.1): {@code sig} is the base64
- * HMAC-SHA256, under the decoded key, of {@code sr} exactly as it appears in the token, a newline
- * and {@code se}.
+ * Signs SAS tokens as the Azure IoT SDKs do, for the clients Herd ships (simulator, load
+ * generators, CLI) (azure-iothub-wire.md §1.1): {@code sig} is the base64 HMAC-SHA256, under the
+ * decoded key, of {@code sr} exactly as it appears in the token, a newline and {@code se}.
  */
 public final class SasSigner {
 

@@ -41,9 +41,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.OpenSSLEngineOptions;
+import io.vertx.core.net.SocketAddress;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -113,6 +115,14 @@ public final class MqttBench {
 
   private static final String NAME = "mqtt-bench";
   private static final String DEVICE_POLICY = "device";
+
+  /**
+   * The key-exchange groups devices offer: mbedTLS, wolfSSL and OpenSSL 3.0 (the Azure C and Node
+   * SDKs' stacks) offer no post-quantum hybrid. Netty's own default with BoringSSL puts
+   * X25519MLKEM768 first, which costs client and hub a lattice key exchange on every handshake.
+   */
+  static final String DEFAULT_TLS_GROUPS = "x25519,secp256r1,secp384r1";
+
   // Connecting stops after this many failures, rather than wait out the timeouts of a dead hub.
   private static final int MAX_CONNECT_FAILURES = 100;
   // Load stops on an event loop after this many errors, rather than hammer a broken hub.
@@ -166,6 +176,7 @@ public final class MqttBench {
       int batch,
       int createClients,
       List<String> sourceAddresses,
+      List<String> connectAddresses,
       int connectConcurrency,
       int connectTimeoutSeconds,
       int keepAliveSeconds,
@@ -185,6 +196,7 @@ public final class MqttBench {
       int eventLoops,
       boolean openSsl,
       boolean tlsResumption,
+      String tlsGroups,
       int timeoutSeconds,
       Path resultFile)
       implements BenchOptions {
@@ -221,6 +233,9 @@ public final class MqttBench {
           --create-clients N        create: concurrent bulk-create requests (default 8)
           --source-addresses A,B    local loopback addresses to connect from, round robin
                                     (28k ephemeral ports each; default: the kernel's choice)
+          --connect-addresses A,B   loopback addresses to connect to, round robin, for a hub
+                                    that listens on all of them; TLS still verifies the server
+                                    as --host (default: --host alone)
           --connect-concurrency N   connects in flight (default 200)
           --connect-timeout-seconds N  limit for TCP + TLS + CONNACK of one device (default 30)
           --keep-alive N            CONNECT keep-alive in seconds (default 180, as the SDKs)
@@ -249,6 +264,10 @@ public final class MqttBench {
           --event-loops N           client event loops (default: cores)
           --ssl-engine E            openssl (default when available) or jdk
           --tls-resumption          let the client resume TLS sessions (default: full handshakes)
+          --tls-groups G,H          key-exchange groups the client offers, in order (default
+                                    x25519,secp256r1,secp384r1, as device TLS stacks such as
+                                    mbedTLS and OpenSSL 3.0 do; X25519MLKEM768,x25519 offers
+                                    the post-quantum hybrid first, as Netty's default does)
           --timeout-seconds N       hard limit for the whole run (default 600)
           --result-file PATH        also write the figures as key=value lines""";
 
@@ -278,12 +297,14 @@ public final class MqttBench {
         throw new IllegalArgumentException("--ssl-engine must be openssl or jdk: " + engine);
       }
       String sources = BenchSupport.stringArg(values, "source-addresses", "");
+      String connectTo = BenchSupport.stringArg(values, "connect-addresses", "");
+      String host = BenchSupport.stringArg(values, "host", "127.0.0.1");
       Options o =
           new Options(
               mode,
               broker,
               hubJson,
-              BenchSupport.stringArg(values, "host", "127.0.0.1"),
+              host,
               BenchSupport.intArg(values, "port", 0, 1, 65_535),
               BenchSupport.pathArg(values, "ca-file"),
               BenchSupport.stringArg(values, "host-name", "localhost"),
@@ -295,6 +316,7 @@ public final class MqttBench {
               BenchSupport.intArg(values, "batch", 100, 1, 100),
               BenchSupport.intArg(values, "create-clients", 8, 1, 1_000),
               sources.isEmpty() ? List.of() : List.of(sources.split(",")),
+              connectTo.isEmpty() ? List.of(host) : List.of(connectTo.split(",")),
               BenchSupport.intArg(values, "connect-concurrency", 200, 1, 100_000),
               BenchSupport.intArg(values, "connect-timeout-seconds", 30, 1, 600),
               BenchSupport.intArg(values, "keep-alive", 180, 0, 65_535),
@@ -314,6 +336,7 @@ public final class MqttBench {
               BenchSupport.intArg(values, "event-loops", cores, 1, 64),
               engine.equals("openssl"),
               values.remove("tls-resumption") != null,
+              BenchSupport.stringArg(values, "tls-groups", DEFAULT_TLS_GROUPS),
               BenchSupport.intArg(values, "timeout-seconds", 600, 1, 86_400),
               BenchSupport.pathArg(values, "result-file"));
       BenchSupport.requireValid(values, prefix);
@@ -325,6 +348,12 @@ public final class MqttBench {
       BenchSupport.requireLoopback(host);
       for (String a : sourceAddresses) {
         BenchSupport.requireLoopback(a);
+      }
+      for (String a : connectAddresses) {
+        BenchSupport.requireLoopback(a);
+      }
+      if (!tlsGroups.matches("[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*")) {
+        throw new IllegalArgumentException("--tls-groups takes group names separated by commas");
       }
       if (broker == Broker.MOSQUITTO) {
         if (mode == Mode.CREATE
@@ -499,6 +528,9 @@ public final class MqttBench {
       System.err.println(NAME + ": " + e.getMessage());
       return 1;
     }
+    // Read once by Netty's OpenSSL contexts (and the JDK's) when first loaded, as the session
+    // properties below: the groups the client offers decide the key exchange both sides compute.
+    System.setProperty("jdk.tls.namedGroups", options.tlsGroups());
     if (!options.tlsResumption()) {
       // Read by Netty's OpenSSL client context (and the JDK's) when first loaded: no session
       // tickets, no client session cache, so every device makes a full handshake.
@@ -646,6 +678,7 @@ public final class MqttBench {
     private final AtomicLong connectFailures = new AtomicLong();
     private final List<Loop> loops = new ArrayList<>();
     private final List<NetClient> netClients = new ArrayList<>();
+    private final List<SocketAddress> connectTo = new ArrayList<>();
     private Vertx vertx;
 
     Runner(Options o, Target target, PrintStream out) {
@@ -659,6 +692,10 @@ public final class MqttBench {
       results.put("broker", o.broker().name().toLowerCase(Locale.ROOT));
       results.put("devices", Integer.toString(o.devices()));
       results.put("first", Integer.toString(o.first()));
+      results.put("tlsGroups", o.tlsGroups());
+      for (String a : o.connectAddresses()) {
+        connectTo.add(SocketAddress.inetSocketAddress(target.port(), a));
+      }
     }
 
     int run() {
@@ -721,13 +758,15 @@ public final class MqttBench {
       out.printf(
           Locale.ROOT,
           "options   : %d event loops, %d connects in flight, keep-alive %d s, clean session"
-              + " off, source addresses %s",
+              + " off, source addresses %s, to %s, TLS groups %s",
           o.eventLoops(),
           o.connectConcurrency(),
           o.keepAliveSeconds(),
           o.sourceAddresses().isEmpty()
               ? "(kernel's choice)"
-              : String.join(",", o.sourceAddresses()));
+              : String.join(",", o.sourceAddresses()),
+          String.join(",", o.connectAddresses()),
+          o.tlsGroups());
       switch (o.mode()) {
         case CONNECT, METHODS, C2D ->
             out.printf(Locale.ROOT, ", hold at most %d s%n", o.holdSeconds());
@@ -754,6 +793,8 @@ public final class MqttBench {
           Vertx.vertx(
               new VertxOptions()
                   .setEventLoopPoolSize(o.eventLoops())
+                  // epoll, as the hub: fewer syscalls and allocations per socket than NIO
+                  .setPreferNativeTransport(true)
                   .setWorkerPoolSize(1)
                   .setInternalBlockingPoolSize(1));
       int timeoutMs = (int) TimeUnit.SECONDS.toMillis(o.connectTimeoutSeconds());
@@ -1533,7 +1574,15 @@ public final class MqttBench {
           state = CONNECTING;
           connectStart = System.nanoTime();
           NetClient net = netClients.get(device % netClients.size());
-          net.connect(target.port(), target.host())
+          // The remote address spreads the devices over --connect-addresses (the kernel's search
+          // for a free ephemeral port grows with the connections to one destination); the host
+          // is the one TLS verifies.
+          net.connect(
+                  new ConnectOptions()
+                      .setRemoteAddress(connectTo.get(device % connectTo.size()))
+                      .setHost(target.host())
+                      .setPort(target.port())
+                      .setSsl(true))
               .onComplete(
                   ar -> {
                     if (ar.failed()) {

@@ -75,6 +75,50 @@ class MqttBenchTest {
         .hasMessageContaining("loopback");
   }
 
+  @Test
+  void spreadsConnectsOverLoopbackAddressesAndOffersTheDeviceStacksGroups() {
+    String[] common = {"--broker", "mosquitto", "--port", "8883", "--ca-file", "ca.pem"};
+    Options defaults = parse("connect", common);
+    assertThat(defaults.connectAddresses()).containsExactly("127.0.0.1");
+    assertThat(defaults.tlsGroups()).isEqualTo("x25519,secp256r1,secp384r1");
+
+    String[] spread = {
+      "--broker",
+      "mosquitto",
+      "--port",
+      "8883",
+      "--ca-file",
+      "ca.pem",
+      "--connect-addresses",
+      "127.0.0.1,127.0.0.2",
+      "--tls-groups",
+      "X25519MLKEM768,x25519"
+    };
+    Options o = parse("connect", spread);
+    assertThat(o.connectAddresses()).containsExactly("127.0.0.1", "127.0.0.2");
+    assertThat(o.tlsGroups()).isEqualTo("X25519MLKEM768,x25519");
+
+    String[] remote = {
+      "--broker",
+      "mosquitto",
+      "--port",
+      "8883",
+      "--ca-file",
+      "ca.pem",
+      "--connect-addresses",
+      "127.0.0.1,192.0.2.1"
+    };
+    assertThatThrownBy(() -> parse("connect", remote))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("loopback");
+    String[] badGroups = {
+      "--broker", "mosquitto", "--port", "8883", "--ca-file", "ca.pem", "--tls-groups", "x25519;"
+    };
+    assertThatThrownBy(() -> parse("connect", badGroups))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("--tls-groups");
+  }
+
   private static Options parse(String mode, String[] common) {
     String[] args = new String[common.length + 4];
     args[0] = "--mode";

@@ -47,8 +47,10 @@ start_hub() {
   else
     # What scripts/herd serve execs once its build check passes; keep the two in step.
     export HERD_CONFIG="${HERD_CONFIG:-$ROOT/conf/herd.json}"
-    # shellcheck disable=SC2206 # word splitting of the options is intended
-    cmd=(java ${HERD_JAVA_OPTS:-} "-Dlogback.configurationFile=$ROOT/conf/logback.xml"
+    # shellcheck source=scripts/lib/hub-jvm.sh
+    source "$ROOT/scripts/lib/hub-jvm.sh"
+    hub_jvm_options "$ROOT"
+    cmd=(java "${HUB_JVM_OPTIONS[@]}" "-Dlogback.configurationFile=$ROOT/conf/logback.xml"
       -jar "$ROOT/hub-server/target/hub-server.jar" serve)
   fi
   cmd+=(--data-dir "$DATA" --https-port "$HTTPS_PORT" --mqtt-port "$MQTT_PORT"

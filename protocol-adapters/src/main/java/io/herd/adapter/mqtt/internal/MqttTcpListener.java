@@ -14,6 +14,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.mqtt.MqttDecoder;
 import io.netty.handler.codec.mqtt.MqttEncoder;
+import io.netty.handler.ssl.ReferenceCountedOpenSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -23,6 +24,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.impl.buffer.VertxByteBufAllocator;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.internal.net.VertxSslContext;
 import io.vertx.core.internal.tls.SslContextManager;
 import io.vertx.core.internal.tls.SslContextProvider;
 import io.vertx.core.net.NetServerOptions;
@@ -53,6 +55,16 @@ import java.util.function.BiFunction;
 public final class MqttTcpListener {
   /** Room for {@code deviceId/moduleId} with ids of up to 128 characters each. */
   static final int MAX_CLIENT_ID_LENGTH = 257;
+
+  /**
+   * The native buffer an OpenSSL engine keeps for what TLS writes while Netty feeds it input (the
+   * server's handshake flight, session tickets, alerts): allocated per connection for its whole
+   * life, 2 KB by Netty's default, most of a connection's native TLS memory once the handshake is
+   * done. A larger write than this waits in BoringSSL for the next wrap, as a post-quantum flight
+   * (over 2 KB) always did; the listener pays one more wrap per handshake instead of 1.75 KB per
+   * idle device.
+   */
+  static final int TLS_NON_APPLICATION_BUFFER_BYTES = 256;
 
   /** A PUBLISH may carry a topic of up to 64 KB besides its payload. */
   static final int TOPIC_ALLOWANCE = 65_536;
@@ -112,6 +124,8 @@ public final class MqttTcpListener {
       AdapterServices services,
       MqttConfig config) {
     SslContext sslContext = tls == null ? null : tls.sslServerContext(false);
+    // This listener's own context: the SslContextManager made in start() is not shared.
+    shrinkNativeTlsBuffer(sslContext);
     Executor delegatedTasks =
         tls != null && tls.useWorkerPool()
             ? vertx.internalWorkerPool().executor()
@@ -173,6 +187,20 @@ public final class MqttTcpListener {
           }
         });
     return bound.future();
+  }
+
+  /**
+   * Sets an OpenSSL context's per-connection native buffer to {@link
+   * #TLS_NON_APPLICATION_BUFFER_BYTES}, through Vert.x's wrapper; returns the size set, or -1 for a
+   * context of another engine (or none), which has no such buffer.
+   */
+  static int shrinkNativeTlsBuffer(SslContext context) {
+    SslContext inner = context instanceof VertxSslContext v ? v.unwrap() : context;
+    if (inner instanceof ReferenceCountedOpenSslContext openSsl) {
+      openSsl.setBioNonApplicationBufferSize(TLS_NON_APPLICATION_BUFFER_BYTES);
+      return openSsl.getBioNonApplicationBufferSize();
+    }
+    return -1;
   }
 
   /** Listener features of {@link NetServerOptions} this listener does not implement. */

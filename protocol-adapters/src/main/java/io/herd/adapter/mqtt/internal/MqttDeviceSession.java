@@ -52,7 +52,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumMap;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -90,7 +90,10 @@ final class MqttDeviceSession implements DeviceLink {
   private boolean registered;
   private DeviceIdentity identity;
   private String clientId = "";
-  private final Map<Subscription, MqttQoS> subscriptions = new EnumMap<>(Subscription.class);
+  // The granted subscriptions, a bit per Subscription ordinal, and which of them are QoS 1: a
+  // session is held per connected device, so its state is kept in fields rather than maps.
+  private int subscribed;
+  private int subscribedQos1;
   private TwinStore.Subscription desiredFeed;
   private volatile boolean acceptsMethods;
 
@@ -111,9 +114,10 @@ final class MqttDeviceSession implements DeviceLink {
   private long tokensAtNanos;
 
   private int nextPacketId = 1;
-  private final Map<Integer, Promise<DeliveryOutcome>> unacked = new HashMap<>();
+  // Made with their first entry: most devices never get a method call or a QoS 1 message.
+  private Map<Integer, Promise<DeliveryOutcome>> unacked = Collections.emptyMap();
   private long nextRid;
-  private final Map<String, PendingMethod> methods = new HashMap<>();
+  private Map<String, PendingMethod> methods = Collections.emptyMap();
 
   private String willTopic;
   private byte[] willPayload;
@@ -358,14 +362,14 @@ final class MqttDeviceSession implements DeviceLink {
           t.qualityOfService() == MqttQoS.AT_MOST_ONCE
               ? MqttQoS.AT_MOST_ONCE
               : MqttQoS.AT_LEAST_ONCE;
-      subscriptions.put(kind, qos);
+      subscribe(kind, qos);
       if (kind == Subscription.DESIRED_PROPERTIES && desiredFeed == null) {
         desiredFeed = services.twins().subscribe(identity.key(), this::onTwinChange);
       }
       cloudToDevice |= kind == Subscription.CLOUD_TO_DEVICE;
       granted.add(qos.value());
     }
-    boolean methodsNow = subscriptions.containsKey(Subscription.METHODS);
+    boolean methodsNow = subscribedTo(Subscription.METHODS);
     transport.write(
         new MqttSubAckMessage(
             new MqttFixedHeader(MqttMessageType.SUBACK, false, MqttQoS.AT_MOST_ONCE, false, 0),
@@ -385,7 +389,8 @@ final class MqttDeviceSession implements DeviceLink {
     for (String filter : u.payload().topics()) {
       Subscription kind = MqttTopics.parseSubscription(filter, identity);
       if (kind != null) {
-        subscriptions.remove(kind);
+        subscribed &= ~(1 << kind.ordinal());
+        subscribedQos1 &= ~(1 << kind.ordinal());
         if (kind == Subscription.METHODS) {
           acceptsMethods = false;
         }
@@ -548,7 +553,7 @@ final class MqttDeviceSession implements DeviceLink {
   }
 
   private void twinReply(int status, String rid, Long version, Buffer body) {
-    if (state != State.CONNECTED || !subscriptions.containsKey(Subscription.TWIN_RESPONSES)) {
+    if (state != State.CONNECTED || !subscribedTo(Subscription.TWIN_RESPONSES)) {
       LOG.debug("twin response dropped: not subscribed [device: {}, rid: {}]", identity, rid);
       return;
     }
@@ -600,7 +605,7 @@ final class MqttDeviceSession implements DeviceLink {
             promise.fail(notOnline("is not connected"));
             return;
           }
-          if (!subscriptions.containsKey(Subscription.METHODS)) {
+          if (!subscribedTo(Subscription.METHODS)) {
             promise.fail(notOnline("has not subscribed to direct methods"));
             return;
           }
@@ -624,6 +629,9 @@ final class MqttDeviceSession implements DeviceLink {
                               "Timed out waiting for the response from device " + identity));
                     }
                   });
+          if (!(methods instanceof HashMap)) {
+            methods = new HashMap<>();
+          }
           methods.put(rid, new PendingMethod(promise, timer));
           publish(
               MqttTopics.methodRequest(methodName, rid),
@@ -641,15 +649,14 @@ final class MqttDeviceSession implements DeviceLink {
             promise.fail(notOnline("is not connected"));
             return;
           }
-          MqttQoS qos = subscriptions.get(Subscription.CLOUD_TO_DEVICE);
-          if (qos == null) {
+          if (!subscribedTo(Subscription.CLOUD_TO_DEVICE)) {
             promise.fail(notOnline("has not subscribed to cloud-to-device messages"));
             return;
           }
           Map<String, String> bag = new LinkedHashMap<>(message.systemProperties());
           bag.putAll(message.properties());
           String topic = MqttTopics.cloudToDevice(identity.deviceId(), PropertyBag.encode(bag));
-          if (qos == MqttQoS.AT_MOST_ONCE) {
+          if ((subscribedQos1 & (1 << Subscription.CLOUD_TO_DEVICE.ordinal())) == 0) {
             publish(topic, Buffer.buffer(message.body()));
             promise.complete(DeliveryOutcome.COMPLETED);
             return;
@@ -662,6 +669,9 @@ final class MqttDeviceSession implements DeviceLink {
             return;
           }
           int id = nextPacketId();
+          if (!(unacked instanceof HashMap)) {
+            unacked = new HashMap<>();
+          }
           unacked.put(id, promise);
           transport.write(
               new MqttPublishMessage(
@@ -700,7 +710,7 @@ final class MqttDeviceSession implements DeviceLink {
   }
 
   private void sendDesired(TwinChange change) {
-    if (state != State.CONNECTED || !subscriptions.containsKey(Subscription.DESIRED_PROPERTIES)) {
+    if (state != State.CONNECTED || !subscribedTo(Subscription.DESIRED_PROPERTIES)) {
       return;
     }
     if (transport.writeQueueFull()) {
@@ -725,6 +735,19 @@ final class MqttDeviceSession implements DeviceLink {
             new MqttFixedHeader(MqttMessageType.PUBLISH, false, MqttQoS.AT_MOST_ONCE, false, 0),
             new MqttPublishVariableHeader(topic, 0),
             Unpooled.wrappedBuffer(body.getBytes())));
+  }
+
+  private void subscribe(Subscription kind, MqttQoS qos) {
+    subscribed |= 1 << kind.ordinal();
+    if (qos == MqttQoS.AT_LEAST_ONCE) {
+      subscribedQos1 |= 1 << kind.ordinal();
+    } else {
+      subscribedQos1 &= ~(1 << kind.ordinal());
+    }
+  }
+
+  private boolean subscribedTo(Subscription kind) {
+    return (subscribed & (1 << kind.ordinal())) != 0;
   }
 
   private int nextPacketId() {

@@ -39,6 +39,7 @@ import io.herd.server.internal.HubJobTargets;
 import io.herd.server.internal.PortPermissions;
 import io.herd.server.internal.QueueService;
 import io.herd.server.internal.SessionRecipients;
+import io.herd.server.internal.SteadyHeap;
 import io.herd.server.internal.TwinIdentities;
 import io.herd.server.jobs.JobEngine;
 import io.herd.server.jobs.pg.JobSchema;
@@ -365,6 +366,9 @@ public final class Hub implements AutoCloseable {
         config.dataDir().resolve("hub.json"),
         HubInfoFile.content(
             config.hostName(), httpsPort, mqttPort, amqpPort, tls.caCertificate(), policies));
+    // The twins are loaded: from now on G1 may keep the heap lean (conf/jvm.options).
+    SteadyHeap.applyFromSystemProperty()
+        .ifPresent(done -> LOG.info("heap free ratios after start-up [{}]", done));
     ready.set(true);
     LOG.info(
         "herd ready [host-name: {}, https: {}, data-dir: {}, devices: {}, startup-ms: {}]",

@@ -77,46 +77,36 @@ class MqttBenchTest {
 
   @Test
   void spreadsConnectsOverLoopbackAddressesAndOffersTheDeviceStacksGroups() {
-    String[] common = {"--broker", "mosquitto", "--port", "8883", "--ca-file", "ca.pem"};
-    Options defaults = parse("connect", common);
+    Options defaults = parse("connect", mosquitto());
     assertThat(defaults.connectAddresses()).containsExactly("127.0.0.1");
     assertThat(defaults.tlsGroups()).isEqualTo("x25519,secp256r1,secp384r1");
 
-    String[] spread = {
-      "--broker",
-      "mosquitto",
-      "--port",
-      "8883",
-      "--ca-file",
-      "ca.pem",
-      "--connect-addresses",
-      "127.0.0.1,127.0.0.2",
-      "--tls-groups",
-      "X25519MLKEM768,x25519"
-    };
-    Options o = parse("connect", spread);
+    Options o =
+        parse(
+            "connect",
+            mosquitto(
+                "--connect-addresses",
+                "127.0.0.1,127.0.0.2",
+                "--tls-groups",
+                "X25519MLKEM768,x25519"));
     assertThat(o.connectAddresses()).containsExactly("127.0.0.1", "127.0.0.2");
     assertThat(o.tlsGroups()).isEqualTo("X25519MLKEM768,x25519");
 
-    String[] remote = {
-      "--broker",
-      "mosquitto",
-      "--port",
-      "8883",
-      "--ca-file",
-      "ca.pem",
-      "--connect-addresses",
-      "127.0.0.1,192.0.2.1"
-    };
-    assertThatThrownBy(() -> parse("connect", remote))
+    assertThatThrownBy(
+            () -> parse("connect", mosquitto("--connect-addresses", "127.0.0.1,192.0.2.1")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("loopback");
-    String[] badGroups = {
-      "--broker", "mosquitto", "--port", "8883", "--ca-file", "ca.pem", "--tls-groups", "x25519;"
-    };
-    assertThatThrownBy(() -> parse("connect", badGroups))
+    assertThatThrownBy(() -> parse("connect", mosquitto("--tls-groups", "x25519;")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("--tls-groups");
+  }
+
+  /** Options of a run against Mosquitto, then {@code more}. */
+  private static String[] mosquitto(String... more) {
+    String[] common = {"--broker", "mosquitto", "--port", "8883", "--ca-file", "ca.pem"};
+    String[] args = java.util.Arrays.copyOf(common, common.length + more.length);
+    System.arraycopy(more, 0, args, common.length, more.length);
+    return args;
   }
 
   private static Options parse(String mode, String[] common) {

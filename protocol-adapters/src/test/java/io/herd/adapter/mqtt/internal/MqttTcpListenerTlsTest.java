@@ -114,25 +114,9 @@ class MqttTcpListenerTlsTest {
         return;
       }
       client.wrap(empty, toServer);
-      toServer.flip();
-      while (toServer.hasRemaining()) {
-        int before = toServer.remaining();
-        server.unwrap(toServer, sink);
-        if (toServer.remaining() == before) {
-          break;
-        }
-      }
-      toServer.compact();
+      unwrapAll(server, toServer, sink);
       server.wrap(empty, toClient);
-      toClient.flip();
-      while (toClient.hasRemaining()) {
-        int before = toClient.remaining();
-        client.unwrap(toClient, sink);
-        if (toClient.remaining() == before) {
-          break;
-        }
-      }
-      toClient.compact();
+      unwrapAll(client, toClient, sink);
       sink.clear();
     }
     throw new AssertionError(
@@ -140,6 +124,20 @@ class MqttTcpListenerTlsTest {
             + client.getHandshakeStatus()
             + ", server "
             + server.getHandshakeStatus());
+  }
+
+  /** Feeds what {@code wire} holds (just written) to {@code engine}, as far as it takes it. */
+  private static void unwrapAll(SSLEngine engine, ByteBuffer wire, ByteBuffer sink)
+      throws Exception {
+    wire.flip();
+    while (wire.hasRemaining()) {
+      int before = wire.remaining();
+      engine.unwrap(wire, sink);
+      if (wire.remaining() == before) {
+        break;
+      }
+    }
+    wire.compact();
   }
 
   /** The certificate checks and key operations the engines hand out as tasks. */
@@ -158,15 +156,8 @@ class MqttTcpListenerTlsTest {
   private static String roundTrip(SSLEngine from, SSLEngine to, String text) throws Exception {
     ByteBuffer wire = ByteBuffer.allocate(64 * 1024);
     from.wrap(ByteBuffer.wrap(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)), wire);
-    wire.flip();
     ByteBuffer plain = ByteBuffer.allocate(64 * 1024);
-    while (wire.hasRemaining()) {
-      int before = wire.remaining();
-      to.unwrap(wire, plain);
-      if (wire.remaining() == before) {
-        break;
-      }
-    }
+    unwrapAll(to, wire, plain);
     plain.flip();
     return java.nio.charset.StandardCharsets.UTF_8.decode(plain).toString();
   }

@@ -1,5 +1,6 @@
 package io.herd.cli;
 
+import io.herd.core.PercentEncoding;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -203,7 +204,8 @@ final class HubClient implements AutoCloseable {
     HttpRequest request(boolean stream) {
       StringBuilder uri = new StringBuilder(target.baseUri().toString()).append(path);
       uri.append("?api-version=").append(API_VERSION);
-      query.forEach((k, v) -> uri.append('&').append(k).append('=').append(Urls.encode(v)));
+      query.forEach(
+          (k, v) -> uri.append('&').append(k).append('=').append(PercentEncoding.unreserved(v)));
       HttpRequest.Builder b =
           HttpRequest.newBuilder(URI.create(uri.toString()))
               .header("Authorization", token())

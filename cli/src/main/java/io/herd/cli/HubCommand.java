@@ -1,5 +1,6 @@
 package io.herd.cli;
 
+import io.herd.core.PercentEncoding;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
@@ -51,6 +52,6 @@ abstract class HubCommand implements Callable<Integer> {
 
   /** Percent-encodes an id for a path. */
   static String id(String id) {
-    return Urls.encode(id);
+    return PercentEncoding.unreserved(id);
   }
 }

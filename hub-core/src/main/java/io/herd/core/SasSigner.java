@@ -15,7 +15,6 @@ import javax.crypto.spec.SecretKeySpec;
 public final class SasSigner {
 
   private static final String SCHEME = "SharedAccessSignature ";
-  private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
   private SasSigner() {}
 
@@ -58,7 +57,11 @@ public final class SasSigner {
     }
   }
 
-  private static String deviceResource(String hostName, String deviceId) {
+  /**
+   * The {@code sr} of a device's token, {@code hostName/devices/deviceId} URL-encoded: also the
+   * audience of its AMQP put-token (wire §3.2), e.g. {@code localhost%3A8443%2Fdevices%2Fd1}.
+   */
+  public static String deviceResource(String hostName, String deviceId) {
     return encodeUriComponentStrict(hostName + "/devices/" + deviceId);
   }
 
@@ -80,27 +83,12 @@ public final class SasSigner {
 
   /**
    * JavaScript's {@code encodeURIComponent} followed by the SDK's extra escapes of {@code !'()*}
-   * (lower-case hex for those, as the SDK writes them): letters, digits and {@code -_.~} stay,
-   * everything else becomes {@code %XX} of its UTF-8 bytes.
+   * with lower-case hex: letters, digits and {@code -_.~} stay, everything else becomes {@code %XX}
+   * of its UTF-8 bytes. That is {@link PercentEncoding#unreserved} but for {@code *}, whose hex is
+   * the only one of the five with a letter; the case matters, as {@code sr} is signed as written.
    */
   public static String encodeUriComponentStrict(String s) {
-    StringBuilder sb = new StringBuilder(s.length() + 16);
-    for (byte b : s.getBytes(UTF_8)) {
-      int c = b & 0xff;
-      if ((c >= 'a' && c <= 'z')
-          || (c >= 'A' && c <= 'Z')
-          || (c >= '0' && c <= '9')
-          || c == '-'
-          || c == '_'
-          || c == '.'
-          || c == '~') {
-        sb.append((char) c);
-      } else if (c == '!' || c == '\'' || c == '(' || c == ')' || c == '*') {
-        sb.append('%').append(Integer.toHexString(c));
-      } else {
-        sb.append('%').append(HEX[c >> 4]).append(HEX[c & 0xf]);
-      }
-    }
-    return sb.toString();
+    // Only a '*' becomes "%2A": a '%' is encoded as "%25".
+    return PercentEncoding.unreserved(s).replace("%2A", "%2a");
   }
 }

@@ -603,9 +603,7 @@ public final class LeanAmqpBench {
           cbsMessageId = UUID.randomUUID().toString();
           byte[] request =
               AmqpFrames.putToken(
-                  cbsMessageId,
-                  SasSigner.encodeUriComponentStrict(hub.hostName() + "/devices/" + id),
-                  token);
+                  cbsMessageId, SasSigner.deviceResource(hub.hostName(), id), token);
           cbsDeliveryId = nextDeliveryId++;
           AmqpFrames.EncodedMessage m = new AmqpFrames.EncodedMessage(request, -1);
           ByteBuf frame = Unpooled.buffer();

@@ -76,6 +76,6 @@ public final class AmqpWire {
    * SDK sends it (wire §3.2), e.g. {@code localhost%3A8443%2Fdevices%2Fd1}.
    */
   public static String deviceAudience(String hostName, String deviceId) {
-    return SasSigner.encodeUriComponentStrict(hostName + "/devices/" + deviceId);
+    return SasSigner.deviceResource(hostName, deviceId);
   }
 }

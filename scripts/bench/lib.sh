@@ -135,6 +135,12 @@ heap_used_bytes() {
     END { printf "%.0f", sum }' "$1"
 }
 
+# The heap a GC.heap_info file says is committed, in KB (G1: "garbage-first heap   total 65536K").
+heap_committed_kb() {
+  awk 'match($0, /heap +total [0-9]+K/) {
+    v = substr($0, RSTART, RLENGTH); gsub(/[^0-9]/, "", v); print v; exit }' "$1"
+}
+
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 
 # Percentage of all CPUs busy over one second, from /proc/stat.

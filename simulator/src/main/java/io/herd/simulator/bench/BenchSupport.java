@@ -235,6 +235,19 @@ final class BenchSupport {
     return 1;
   }
 
+  /**
+   * A load generator's Vert.x: {@code eventLoops} event loops on epoll (as the hub: fewer syscalls
+   * and allocations per socket than NIO), no worker threads to speak of.
+   */
+  static Vertx socketClientVertx(int eventLoops) {
+    return Vertx.vertx(
+        new VertxOptions()
+            .setEventLoopPoolSize(eventLoops)
+            .setPreferNativeTransport(true)
+            .setWorkerPoolSize(1)
+            .setInternalBlockingPoolSize(1));
+  }
+
   static void useJulLogging() {
     JulLogging.use();
   }

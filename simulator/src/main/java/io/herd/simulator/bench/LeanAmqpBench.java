@@ -17,7 +17,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.OpenSSLEngineOptions;
@@ -124,13 +123,7 @@ public final class LeanAmqpBench {
     }
 
     int run() {
-      vertx =
-          Vertx.vertx(
-              new VertxOptions()
-                  .setEventLoopPoolSize(o.eventLoops())
-                  .setPreferNativeTransport(true)
-                  .setWorkerPoolSize(1)
-                  .setInternalBlockingPoolSize(1));
+      vertx = BenchSupport.socketClientVertx(o.eventLoops());
       try {
         net =
             vertx.createNetClient(

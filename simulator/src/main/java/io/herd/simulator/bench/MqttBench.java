@@ -38,7 +38,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.ConnectOptions;
@@ -789,14 +788,7 @@ public final class MqttBench {
     }
 
     private void start() throws TimeoutException {
-      vertx =
-          Vertx.vertx(
-              new VertxOptions()
-                  .setEventLoopPoolSize(o.eventLoops())
-                  // epoll, as the hub: fewer syscalls and allocations per socket than NIO
-                  .setPreferNativeTransport(true)
-                  .setWorkerPoolSize(1)
-                  .setInternalBlockingPoolSize(1));
+      vertx = BenchSupport.socketClientVertx(o.eventLoops());
       int timeoutMs = (int) TimeUnit.SECONDS.toMillis(o.connectTimeoutSeconds());
       NetClientOptions base =
           ClientTls.netClientOptions(vertx, target.caFile(), o.openSsl(), timeoutMs);

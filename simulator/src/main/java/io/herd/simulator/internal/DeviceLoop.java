@@ -12,8 +12,8 @@ import java.util.function.IntFunction;
 /**
  * The simulated devices of one event loop (one instance per loop, so every device's state has a
  * single owner): connects them with a bounded number of first connects in flight, keeps their
- * connections alive, drops {@code --churn} percent of them each second, and hands out a copy of
- * their figures when asked. Every method the simulation's thread calls hops onto this loop.
+ * connections alive, drops {@code --churn} percent of the idle ones each second, and hands out a
+ * copy of their figures when asked. Every method the simulation's thread calls hops onto this loop.
  */
 public final class DeviceLoop extends VerticleBase {
 
@@ -92,14 +92,17 @@ public final class DeviceLoop extends VerticleBase {
     }
   }
 
-  /** Drops churnPercent of the devices, online ones chosen at random; fractions carry over. */
+  /**
+   * Drops churnPercent of the devices, chosen at random among those online and not owing a method
+   * answer (a drop would fail that call and make the report hinge on chance); fractions carry over.
+   */
   private void churn() {
     churnCarry += devices.size() * churnPercent / 100.0;
     int n = (int) churnCarry;
     churnCarry -= n;
     for (int tries = 0; n > 0 && tries < 4 * devices.size(); tries++) {
       SimulatedDevice d = devices.get(random.nextInt(devices.size()));
-      if (d.isOnline()) {
+      if (d.isOnline() && !d.owesMethodAnswer()) {
         d.drop();
         n--;
       }

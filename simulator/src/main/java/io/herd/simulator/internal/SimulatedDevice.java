@@ -86,6 +86,11 @@ final class SimulatedDevice implements DeviceConnection.Listener, DeviceBehaviou
     return online;
   }
 
+  /** Whether a method call has reached the device and it has not answered yet. */
+  boolean owesMethodAnswer() {
+    return !methods.isEmpty();
+  }
+
   /** Whether the device has been online at least once. */
   boolean wasOnline() {
     return everOnline;

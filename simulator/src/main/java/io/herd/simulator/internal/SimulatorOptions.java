@@ -126,7 +126,8 @@ public final class SimulatorOptions {
       defaultValue = "0",
       description =
           "percent of devices that drop their connection each second and reconnect"
-              + " after --reconnect-ms (default ${DEFAULT-VALUE})")
+              + " after --reconnect-ms; devices owing a method answer are spared"
+              + " (default ${DEFAULT-VALUE})")
   double churn;
 
   @Option(

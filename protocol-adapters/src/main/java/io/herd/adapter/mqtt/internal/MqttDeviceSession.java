@@ -389,8 +389,7 @@ final class MqttDeviceSession implements DeviceLink {
     for (String filter : u.payload().topics()) {
       Subscription kind = MqttTopics.parseSubscription(filter, identity);
       if (kind != null) {
-        subscribed &= ~(1 << kind.ordinal());
-        subscribedQos1 &= ~(1 << kind.ordinal());
+        unsubscribe(kind);
         if (kind == Subscription.METHODS) {
           acceptsMethods = false;
         }
@@ -656,7 +655,7 @@ final class MqttDeviceSession implements DeviceLink {
           Map<String, String> bag = new LinkedHashMap<>(message.systemProperties());
           bag.putAll(message.properties());
           String topic = MqttTopics.cloudToDevice(identity.deviceId(), PropertyBag.encode(bag));
-          if ((subscribedQos1 & (1 << Subscription.CLOUD_TO_DEVICE.ordinal())) == 0) {
+          if (!subscribedAtLeastOnce(Subscription.CLOUD_TO_DEVICE)) {
             publish(topic, Buffer.buffer(message.body()));
             promise.complete(DeliveryOutcome.COMPLETED);
             return;
@@ -748,6 +747,15 @@ final class MqttDeviceSession implements DeviceLink {
 
   private boolean subscribedTo(Subscription kind) {
     return (subscribed & (1 << kind.ordinal())) != 0;
+  }
+
+  private boolean subscribedAtLeastOnce(Subscription kind) {
+    return (subscribedQos1 & (1 << kind.ordinal())) != 0;
+  }
+
+  private void unsubscribe(Subscription kind) {
+    subscribed &= ~(1 << kind.ordinal());
+    subscribedQos1 &= ~(1 << kind.ordinal());
   }
 
   private int nextPacketId() {

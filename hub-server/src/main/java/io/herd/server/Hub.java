@@ -75,6 +75,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -144,6 +145,7 @@ public final class Hub implements AutoCloseable {
 
   private void startParts() throws Exception {
     long t0 = System.nanoTime();
+    Optional<SteadyHeap.Ratios> steadyHeap = SteadyHeap.fromSystemProperty();
     lock = DataDirLock.acquire(config.dataDir());
 
     String pgUrl = config.pgUrl();
@@ -367,8 +369,8 @@ public final class Hub implements AutoCloseable {
         HubInfoFile.content(
             config.hostName(), httpsPort, mqttPort, amqpPort, tls.caCertificate(), policies));
     // The twins are loaded: from now on G1 may keep the heap lean (conf/jvm.options).
-    SteadyHeap.applyFromSystemProperty()
-        .ifPresent(done -> LOG.info("heap free ratios after start-up [{}]", done));
+    steadyHeap.ifPresent(
+        r -> LOG.info("heap free ratios after start-up [{}]", SteadyHeap.applyToThisJvm(r)));
     ready.set(true);
     LOG.info(
         "herd ready [host-name: {}, https: {}, data-dir: {}, devices: {}, startup-ms: {}]",

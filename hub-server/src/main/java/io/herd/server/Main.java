@@ -1,5 +1,6 @@
 package io.herd.server;
 
+import io.herd.server.internal.SteadyHeap;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -170,6 +171,8 @@ public final class Main implements Callable<Integer> {
       HubConfig config;
       try {
         config = HubConfig.fromJson(settings(System.getenv()));
+        // A JVM option (conf/jvm.options) the hub applies once started: checked before it starts.
+        SteadyHeap.fromSystemProperty();
       } catch (IllegalArgumentException e) {
         System.err.println("herd serve: " + e.getMessage());
         return 2;

@@ -49,9 +49,15 @@ final class HubProcess implements AutoCloseable {
   }
 
   Process start(int httpsPort, Path logFile) throws IOException {
-    List<String> cmd =
+    return start(httpsPort, logFile, List.of());
+  }
+
+  Process start(int httpsPort, Path logFile, List<String> jvmOptions) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvmOptions);
+    cmd.addAll(
         List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-cp",
             System.getProperty("java.class.path"),
             "io.herd.server.Main",
@@ -61,7 +67,7 @@ final class HubProcess implements AutoCloseable {
             "--https-port",
             Integer.toString(httpsPort),
             "--bind",
-            "127.0.0.1");
+            "127.0.0.1"));
     Process p =
         new ProcessBuilder(cmd)
             .redirectErrorStream(true)

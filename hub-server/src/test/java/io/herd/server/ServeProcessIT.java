@@ -2,6 +2,7 @@ package io.herd.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.herd.server.internal.SteadyHeap;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -9,13 +10,15 @@ import io.vertx.ext.web.client.HttpResponse;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
  * {@code herd serve} as a real process on the embedded PostgreSQL: data survives restarts, a second
  * process on the same data directory is refused, SIGTERM stops cleanly, and a kill -9 leaves
- * nothing that blocks the next start.
+ * nothing that blocks the next start; a bad JVM option of the hub's stops it before anything
+ * starts.
  */
 class ServeProcessIT {
 
@@ -64,6 +67,20 @@ class ServeProcessIT {
           .isEqualTo(created.bodyAsJsonObject().getJsonObject("authentication"));
       fourth.destroy();
       assertThat(fourth.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  @Test
+  void aBadHeapFreeRatioOptionStopsTheStartAndSaysWhy() throws Exception {
+    try (HubProcess hub = new HubProcess()) {
+      Process p =
+          hub.start(
+              HubProcess.freePort(), hub.log, List.of("-D" + SteadyHeap.PROPERTY + "=10,thirty"));
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue()).isEqualTo(2);
+      assertThat(Files.readString(hub.log))
+          .contains("herd serve: herd.steadyHeapFreeRatio takes two whole numbers MIN,MAX")
+          .doesNotContain("herd stopping");
     }
   }
 

@@ -32,8 +32,8 @@ public final class SteadyHeap {
   }
 
   /** Minimum and maximum free heap after a collection, in percent. */
-  record Ratios(int min, int max) {
-    Ratios {
+  public record Ratios(int min, int max) {
+    public Ratios {
       if (min < 0 || max > 100 || min > max) {
         throw new IllegalArgumentException(
             "heap free ratios must be 0 <= MIN <= MAX <= 100, not " + min + "," + max);
@@ -59,30 +59,36 @@ public final class SteadyHeap {
   private SteadyHeap() {}
 
   /**
-   * Applies {@value #PROPERTY} to this JVM when it is set; returns what was done, for the log, or
-   * empty when the property is absent.
+   * The ratios {@value #PROPERTY} asks for, or empty when it is absent; read when the hub starts,
+   * so that a bad value stops it before the twins are loaded.
+   *
+   * @throws IllegalArgumentException saying what is wrong with the value
    */
-  public static Optional<String> applyFromSystemProperty() {
+  public static Optional<Ratios> fromSystemProperty() {
     String value = System.getProperty(PROPERTY);
     if (value == null || value.isBlank()) {
       return Optional.empty();
     }
-    HotSpotDiagnosticMXBean bean =
-        ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-    return Optional.of(
-        apply(
-            Ratios.parse(value),
-            new VmOptions() {
-              @Override
-              public VMOption get(String name) {
-                return bean.getVMOption(name);
-              }
+    return Optional.of(Ratios.parse(value));
+  }
 
-              @Override
-              public void set(String name, String v) {
-                bean.setVMOption(name, v);
-              }
-            }));
+  /** Applies {@code ratios} to this JVM's flags; returns what was done, for the log. */
+  public static String applyToThisJvm(Ratios ratios) {
+    return apply(
+        ratios,
+        new HotSpotOptions(ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)));
+  }
+
+  private record HotSpotOptions(HotSpotDiagnosticMXBean bean) implements VmOptions {
+    @Override
+    public VMOption get(String name) {
+      return bean.getVMOption(name);
+    }
+
+    @Override
+    public void set(String name, String value) {
+      bean.setVMOption(name, value);
+    }
   }
 
   /** Sets both ratios unless either came from the command line; returns what was done. */

@@ -92,7 +92,7 @@ class SteadyHeapTest {
     String before = System.getProperty(SteadyHeap.PROPERTY);
     System.clearProperty(SteadyHeap.PROPERTY);
     try {
-      assertThat(SteadyHeap.applyFromSystemProperty()).isEmpty();
+      assertThat(SteadyHeap.fromSystemProperty()).isEmpty();
     } finally {
       if (before != null) {
         System.setProperty(SteadyHeap.PROPERTY, before);

@@ -8,6 +8,7 @@ import io.herd.core.SasSigner;
 import io.herd.simulator.bench.BenchSupport.ClientCpu;
 import io.herd.simulator.bench.BenchSupport.CpuSample;
 import io.herd.simulator.bench.BenchSupport.HubInfo;
+import io.herd.simulator.internal.AmqpDeviceMessages;
 import io.herd.simulator.internal.AmqpWire;
 import io.herd.simulator.internal.CbsClient;
 import io.vertx.core.Context;
@@ -346,12 +347,9 @@ public final class AmqpBench {
                     putToken(c, id)
                         .compose(
                             x ->
-                                AmqpWire.attach(c.createSender(events(id)))
+                                AmqpWire.attach(
+                                        c.createSender(AmqpDeviceMessages.eventsAddress(id)))
                                     .map(s -> new Device(c, s))));
-      }
-
-      private String events(String id) {
-        return "/devices/" + id + "/messages/events";
       }
 
       private Future<Void> putToken(ProtonConnection c, String id) {
@@ -362,7 +360,7 @@ public final class AmqpBench {
             .compose(
                 cbs ->
                     cbs.putToken(
-                        AmqpWire.deviceAudience(hub.hostName(), id),
+                        SasSigner.deviceResource(hub.hostName(), id),
                         token,
                         TimeUnit.SECONDS.toMillis(o.timeoutSeconds())));
       }

@@ -10,6 +10,7 @@ import io.herd.simulator.bench.AmqpFrames.Described;
 import io.herd.simulator.bench.AmqpFrames.Reader;
 import io.herd.simulator.bench.AmqpFrames.TransferTemplate;
 import io.herd.simulator.bench.BenchSupport.HubInfo;
+import io.herd.simulator.internal.AmqpDeviceMessages;
 import io.herd.simulator.internal.ClientTls;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -680,7 +681,7 @@ public final class LeanAmqpBench {
                   EVENTS,
                   false,
                   "events-" + id,
-                  "/devices/" + id + "/messages/events",
+                  AmqpDeviceMessages.eventsAddress(id),
                   CLIENT_VERSION));
           attachesDue++;
         }

@@ -1,5 +1,6 @@
 package io.herd.simulator.internal;
 
+import io.herd.core.SasSigner;
 import io.herd.simulator.internal.AmqpDeviceMessages.MethodCall;
 import io.herd.simulator.internal.AmqpDeviceMessages.TwinMessage;
 import io.vertx.core.Future;
@@ -13,6 +14,7 @@ import io.vertx.proton.ProtonLink;
 import io.vertx.proton.ProtonQoS;
 import io.vertx.proton.ProtonReceiver;
 import io.vertx.proton.ProtonSender;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +23,6 @@ import org.apache.qpid.proton.amqp.Symbol;
 import org.apache.qpid.proton.amqp.messaging.Accepted;
 import org.apache.qpid.proton.amqp.messaging.Rejected;
 import org.apache.qpid.proton.amqp.transport.DeliveryState;
-import org.apache.qpid.proton.amqp.transport.ErrorCondition;
 import org.apache.qpid.proton.message.Message;
 
 /**
@@ -113,7 +114,8 @@ public final class AmqpDeviceConnection implements DeviceConnection {
       String hostName,
       String sasToken,
       long timeoutMs) {
-    audience = AmqpWire.deviceAudience(hostName, deviceId);
+    // The put-token's audience: the SAS token's sr, URL-encoded as the Node SDK sends it (§3.2).
+    audience = SasSigner.deviceResource(hostName, deviceId);
     life.begin(timeoutMs, this::awaited);
     client.connect(
         options,
@@ -131,8 +133,18 @@ public final class AmqpDeviceConnection implements DeviceConnection {
           }
           connection = c;
           life.opened(c::disconnect);
-          c.disconnectHandler(x -> life.ended());
-          c.closeHandler(x -> life.fail("connection closed by the hub: " + condition(c)));
+          c.disconnectHandler(
+              x -> {
+                life.ended();
+                if (cbs != null) {
+                  cbs.close(); // renewals in flight fail now, not at their timeout
+                }
+              });
+          c.closeHandler(
+              x ->
+                  life.fail(
+                      "connection closed by the hub: "
+                          + AmqpWire.describe(c.getRemoteCondition())));
           c.openHandler(
               x -> {
                 if (x.failed()) {
@@ -201,7 +213,9 @@ public final class AmqpDeviceConnection implements DeviceConnection {
                 life.fail(ar.cause().getMessage());
                 return;
               }
-              for (ProtonLink<?> l : links) {
+              List<ProtonLink<?>> watched = new ArrayList<>(links);
+              watched.addAll(cbs.links());
+              for (ProtonLink<?> l : watched) {
                 l.closeHandler(x -> linkLost(l));
                 l.detachHandler(x -> linkLost(l));
               }
@@ -220,7 +234,10 @@ public final class AmqpDeviceConnection implements DeviceConnection {
 
   private void linkLost(ProtonLink<?> link) {
     life.fail(
-        "link " + AmqpWire.address(link) + " detached by the hub: " + AmqpWire.condition(link));
+        "link "
+            + AmqpWire.address(link)
+            + " detached by the hub: "
+            + AmqpWire.describe(link.getRemoteCondition()));
   }
 
   @Override
@@ -350,10 +367,5 @@ public final class AmqpDeviceConnection implements DeviceConnection {
       case SUBSCRIBING -> "answer to the desired-properties subscription";
       case READING_TWIN -> "twin GET response";
     };
-  }
-
-  private static String condition(ProtonConnection c) {
-    ErrorCondition e = c.getRemoteCondition();
-    return e == null ? "no condition" : e.getCondition() + " " + e.getDescription();
   }
 }

@@ -1,6 +1,5 @@
 package io.herd.simulator.internal;
 
-import io.herd.core.SasSigner;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -8,12 +7,14 @@ import io.vertx.proton.ProtonClientOptions;
 import io.vertx.proton.ProtonLink;
 import io.vertx.proton.ProtonSender;
 import java.nio.file.Path;
+import org.apache.qpid.proton.amqp.transport.ErrorCondition;
 
 /**
  * The client side of IoT Hub's AMQP endpoint on vertx-proton, as the load generator and the
  * simulator use it: TLS and SASL options, link attaches that fail when the hub refuses them, and
- * the CBS audience of a device (azure-iothub-wire.md §3.1, §3.2). Claims-based security itself is
- * {@link CbsClient}.
+ * the hub's error conditions as text (azure-iothub-wire.md §3.1). Claims-based security is {@link
+ * CbsClient}; a put-token's audience is the device's SAS resource, {@link
+ * io.herd.core.SasSigner#deviceResource}.
  */
 public final class AmqpWire {
 
@@ -43,13 +44,19 @@ public final class AmqpWire {
                   ? link.getRemoteTarget() == null
                   : link.getRemoteSource() == null;
           if (ar.failed() || refused) {
-            p.tryFail("link " + address(link) + " refused: " + link.getRemoteCondition());
+            p.tryFail("link " + address(link) + " refused: " + describe(link.getRemoteCondition()));
           } else {
             p.tryComplete(link);
           }
         });
-    link.closeHandler(ar -> p.tryFail("link " + address(link) + " detached: " + condition(link)));
-    link.detachHandler(ar -> p.tryFail("link " + address(link) + " detached: " + condition(link)));
+    link.closeHandler(
+        ar ->
+            p.tryFail(
+                "link " + address(link) + " detached: " + describe(link.getRemoteCondition())));
+    link.detachHandler(
+        ar ->
+            p.tryFail(
+                "link " + address(link) + " detached: " + describe(link.getRemoteCondition())));
     link.open();
     return p.future();
   }
@@ -62,20 +69,10 @@ public final class AmqpWire {
     return link.getSource() == null ? null : link.getSource().getAddress();
   }
 
-  /** The hub's error condition on a link, as text ("none" without one). */
-  public static String condition(ProtonLink<?> link) {
-    return link.getRemoteCondition() == null
-        ? "none"
-        : link.getRemoteCondition().getCondition()
-            + " "
-            + link.getRemoteCondition().getDescription();
-  }
-
-  /**
-   * The audience of a device's put-token: its SAS token's {@code sr}, still URL-encoded as the Node
-   * SDK sends it (wire §3.2), e.g. {@code localhost%3A8443%2Fdevices%2Fd1}.
-   */
-  public static String deviceAudience(String hostName, String deviceId) {
-    return SasSigner.deviceResource(hostName, deviceId);
+  /** An error condition the hub sent (on a link or the connection), as text. */
+  public static String describe(ErrorCondition condition) {
+    return condition == null
+        ? "no condition"
+        : condition.getCondition() + " " + condition.getDescription();
   }
 }

@@ -4,9 +4,12 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.proton.ProtonConnection;
+import io.vertx.proton.ProtonLink;
 import io.vertx.proton.ProtonReceiver;
 import io.vertx.proton.ProtonSender;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.qpid.proton.amqp.messaging.AmqpValue;
@@ -31,6 +34,7 @@ public final class CbsClient {
 
   private final Vertx vertx;
   private final Map<String, Pending> pending = new HashMap<>();
+  private ProtonReceiver replies;
   private ProtonSender requests;
 
   private CbsClient(Vertx vertx) {
@@ -45,6 +49,7 @@ public final class CbsClient {
             .createReceiver(ADDRESS)
             .setPrefetch(REPLY_CREDIT)
             .handler((delivery, message) -> cbs.onReply(message));
+    cbs.replies = replies;
     return AmqpWire.attach(replies)
         .compose(r -> AmqpWire.attach(connection.createSender(ADDRESS)))
         .map(
@@ -84,6 +89,21 @@ public final class CbsClient {
     m.setBody(new AmqpValue(token));
     requests.send(m);
     return answered.future();
+  }
+
+  /** The two links, for the connection to treat their loss as its own. */
+  public List<ProtonLink<?>> links() {
+    return List.of(replies, requests);
+  }
+
+  /** The connection has ended: put-tokens in flight fail now, and their timers go. */
+  public void close() {
+    List<Pending> open = new ArrayList<>(pending.values());
+    pending.clear();
+    for (Pending p : open) {
+      vertx.cancelTimer(p.timer());
+      p.answered().tryFail("the connection ended before the put-token was answered");
+    }
   }
 
   private void onReply(Message m) {

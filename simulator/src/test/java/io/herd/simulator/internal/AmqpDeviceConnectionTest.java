@@ -11,6 +11,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.proton.ProtonClient;
 import io.vertx.proton.ProtonClientOptions;
+import io.vertx.proton.ProtonConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -318,6 +319,54 @@ class AmqpDeviceConnectionTest {
         "closed link /devices/d1/twin detached by the hub: amqp:link:detach-forced"
             + " a newer twin link replaced this one false");
     assertThat(onLoop(() -> conn.isOnline())).isFalse();
+  }
+
+  @Test
+  void aCbsLinkTheHubDetachesClosesTheConnectionAndSaysWhy() throws Exception {
+    connect();
+
+    onLoop(
+        () -> {
+          hub.detachCbs("amqp:internal-error", "the token service stopped");
+          return null;
+        });
+
+    awaitHeard(
+        "closed link $cbs detached by the hub: amqp:internal-error the token service stopped"
+            + " false");
+  }
+
+  @Test
+  void aPutTokenInFlightFailsWhenItsConnectionEndsNotAtItsTimeout() throws Exception {
+    CompletableFuture<ProtonConnection> opened = new CompletableFuture<>();
+    loop.runOnContext(
+        v ->
+            ProtonClient.create(vertx)
+                .connect(
+                    new ProtonClientOptions().addEnabledSaslMechanism("ANONYMOUS"),
+                    "127.0.0.1",
+                    port,
+                    ar -> {
+                      ProtonConnection c = ar.result();
+                      c.openHandler(x -> opened.complete(c)).open();
+                    }));
+    ProtonConnection c = opened.get(5, TimeUnit.SECONDS);
+    onLoop(() -> hub.answerPutToken = false);
+    CbsClient cbs = onLoop(() -> CbsClient.open(vertx, c)).await(5, TimeUnit.SECONDS);
+    io.vertx.core.Future<Void> renewal =
+        onLoop(
+            () -> cbs.putToken("localhost%2Fdevices%2Fd1", "SharedAccessSignature sr=t", 60_000));
+    await().atMost(Duration.ofSeconds(5)).until(() -> onLoop(() -> hub.cbsRequests.size()) == 1);
+
+    onLoop(
+        () -> {
+          cbs.close();
+          return null;
+        });
+
+    assertThat(onLoop(renewal::failed)).isTrue();
+    assertThat(onLoop(() -> renewal.cause().getMessage()))
+        .isEqualTo("the connection ended before the put-token was answered");
   }
 
   @Test

@@ -38,6 +38,7 @@ import org.apache.qpid.proton.message.Message;
 final class FakeAmqpHub {
 
   int cbsStatus = 200;
+  boolean answerPutToken = true;
   int patchStatus = 204;
   JsonObject twin =
       new JsonObject()
@@ -130,6 +131,9 @@ final class FakeAmqpHub {
 
   private void putToken(Message m) {
     cbsRequests.add(m);
+    if (!answerPutToken) {
+      return;
+    }
     Message reply = Message.Factory.create();
     Properties p = new Properties();
     p.setCorrelationId(m.getProperties().getMessageId());
@@ -202,6 +206,12 @@ final class FakeAmqpHub {
     m.setApplicationProperties(new ApplicationProperties(Map.of("IoThub-methodname", name)));
     m.setBody(new Data(new Binary(payload.toBuffer().getBytes())));
     methodsOut.send(m);
+  }
+
+  /** Detaches the link the hub answers put-tokens on. */
+  void detachCbs(String condition, String description) {
+    cbsReplies.setCondition(new ErrorCondition(Symbol.valueOf(condition), description));
+    cbsReplies.close();
   }
 
   /** Detaches the twin link the hub sends on, as when a newer connection replaced this one. */

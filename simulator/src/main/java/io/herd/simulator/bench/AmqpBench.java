@@ -17,7 +17,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.OpenSSLEngineOptions;
 import io.vertx.proton.ProtonClient;
@@ -78,6 +77,7 @@ public final class AmqpBench {
       int connectConcurrency,
       int holdSeconds,
       int timeoutSeconds,
+      String tlsGroups,
       Path resultFile) {}
 
   static final String USAGE =
@@ -95,6 +95,8 @@ public final class AmqpBench {
         --host H                  loopback address of the hub (default 127.0.0.1)
         --port N                  the hub's AMQP TLS port (default: ports.amqp of hub.json)
         --timeout-seconds N       hard limit of the run (default 600)
+        --tls-groups G,H          key-exchange groups the client offers, in order (default
+                                  x25519,secp256r1,secp384r1, as device TLS stacks do)
         --result-file F           key=value figures""";
 
   public static void main(String[] args) {
@@ -120,6 +122,7 @@ public final class AmqpBench {
       System.err.println(NAME + ": cannot read --hub-json: " + describe(e));
       return 1;
     }
+    BenchSupport.offerTlsGroups(o.tlsGroups());
     return new AmqpBench.Run(o, hub, out).run();
   }
 
@@ -157,6 +160,7 @@ public final class AmqpBench {
             BenchSupport.intArg(v, "connect-concurrency", 100, 1, 10_000),
             BenchSupport.intArg(v, "hold-seconds", 0, 0, 86_400),
             BenchSupport.intArg(v, "timeout-seconds", 600, 10, 86_400),
+            BenchSupport.tlsGroupsArg(v),
             BenchSupport.pathArg(v, "result-file"));
     BenchSupport.requireValid(v, prefix);
     BenchSupport.requireLoopback(o.host());
@@ -261,7 +265,7 @@ public final class AmqpBench {
     }
 
     int run() {
-      Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(o.eventLoops()));
+      Vertx vertx = BenchSupport.socketClientVertx(o.eventLoops());
       try {
         List<Loop> loops = shares(o).stream().map(Loop::new).toList();
         for (Loop l : loops) {
@@ -271,13 +275,15 @@ public final class AmqpBench {
         out.println("machine   : " + BenchSupport.machine());
         out.printf(
             Locale.ROOT,
-            "hub       : amqps://%s:%d (hostName %s), TLS %s, SASL ANONYMOUS + put-token on $cbs,"
-                + " client event loops %d%n",
+            "hub       : amqps://%s:%d (hostName %s), TLS %s (groups %s), SASL ANONYMOUS +"
+                + " put-token on $cbs, client event loops %d (%s)%n",
             o.host(),
             o.port(),
             hub.hostName(),
             OpenSSLEngineOptions.isAvailable() ? "OpenSSL" : "JDK",
-            o.eventLoops());
+            o.tlsGroups(),
+            o.eventLoops(),
+            vertx.isNativeTransportEnabled() ? "epoll" : "NIO");
 
         return phases(o, loops, deadline, out);
       } catch (RuntimeException | IOException e) {
@@ -311,15 +317,9 @@ public final class AmqpBench {
       }
 
       @Override
-      public Future<Figures> connectAll() {
+      public Future<Figures> connectAll(int inFlight) {
         figures = new Figures();
-        return connectEach(
-            context,
-            numbers,
-            Math.max(1, o.connectConcurrency() / o.eventLoops()),
-            this::connect,
-            devices::add,
-            figures);
+        return connectEach(context, numbers, inFlight, this::connect, devices::add, figures);
       }
 
       /** TLS, Open, put-token on $cbs, then the telemetry sender. */
@@ -440,8 +440,8 @@ public final class AmqpBench {
 
   /** One event loop of an AMQP load generator: its devices' phases, each with its figures. */
   interface DeviceLoop {
-    /** Connects and authenticates the loop's devices. */
-    Future<Figures> connectAll();
+    /** Connects and authenticates the loop's devices, at most {@code inFlight} at a time. */
+    Future<Figures> connectAll(int inFlight);
 
     /** Keeps the window of messages in flight until {@code end}; counts inside the window. */
     Future<Figures> load(long windowStart, long end);
@@ -470,7 +470,15 @@ public final class AmqpBench {
       throws IOException {
     Map<String, String> results = new LinkedHashMap<>();
     long t0 = System.nanoTime();
-    Figures connect = merge(loops.stream().map(DeviceLoop::connectAll).toList(), deadline, o);
+    List<Future<Figures>> connecting = new ArrayList<>();
+    for (int i = 0; i < loops.size(); i++) {
+      connecting.add(
+          loops
+              .get(i)
+              .connectAll(
+                  Math.max(1, BenchSupport.share(o.connectConcurrency(), loops.size(), i))));
+    }
+    Figures connect = merge(connecting, deadline, o);
     double connectSeconds = Math.max((System.nanoTime() - t0) / 1e9, 1e-9);
     out.printf(
         Locale.ROOT,

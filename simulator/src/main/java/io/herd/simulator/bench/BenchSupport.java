@@ -248,6 +248,38 @@ final class BenchSupport {
             .setInternalBlockingPoolSize(1));
   }
 
+  /**
+   * The key-exchange groups devices offer: mbedTLS, wolfSSL and OpenSSL 3.0 (the Azure C and Node
+   * SDKs' stacks) offer no post-quantum hybrid. Netty's own default with BoringSSL puts
+   * X25519MLKEM768 first, which costs client and hub a lattice key exchange on every handshake.
+   */
+  static final String DEFAULT_TLS_GROUPS = "x25519,secp256r1,secp384r1";
+
+  /**
+   * {@code --tls-groups}: group names separated by commas, {@link #DEFAULT_TLS_GROUPS} if absent.
+   */
+  static String tlsGroupsArg(Map<String, String> v) {
+    String groups = stringArg(v, "tls-groups", DEFAULT_TLS_GROUPS);
+    if (!groups.matches("[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*")) {
+      throw new IllegalArgumentException("--tls-groups takes group names separated by commas");
+    }
+    return groups;
+  }
+
+  /**
+   * Makes the client offer {@code groups}, in order, for key exchange. Read once by Netty's OpenSSL
+   * contexts (and the JDK's) when first loaded, so called before any TLS: the groups the client
+   * offers decide the key exchange both sides compute.
+   */
+  static void offerTlsGroups(String groups) {
+    System.setProperty("jdk.tls.namedGroups", groups);
+  }
+
+  /** Part {@code i} of {@code total} split into {@code parts} as evenly as whole numbers go. */
+  static int share(int total, int parts, int i) {
+    return total / parts + (i < total % parts ? 1 : 0);
+  }
+
   static void useJulLogging() {
     JulLogging.use();
   }
@@ -773,7 +805,7 @@ final class BenchSupport {
 
     /** Clients of event loop {@code i} when {@code total} are spread over all loops. */
     int share(int total, int i) {
-      return total / eventLoops + (i < total % eventLoops ? 1 : 0);
+      return BenchSupport.share(total, eventLoops, i);
     }
 
     /**

@@ -101,6 +101,7 @@ public final class LeanAmqpBench {
       System.err.println(NAME + ": cannot read --hub-json: " + describe(e));
       return 1;
     }
+    BenchSupport.offerTlsGroups(o.tlsGroups());
     return new Run(o, hub, sasl, out).run();
   }
 
@@ -138,12 +139,13 @@ public final class LeanAmqpBench {
         out.println("machine   : " + BenchSupport.machine());
         out.printf(
             Locale.ROOT,
-            "hub       : amqps://%s:%d (hostName %s), TLS %s, %s + put-token on $cbs, client"
-                + " event loops %d (%s), frames encoded by hand%n",
+            "hub       : amqps://%s:%d (hostName %s), TLS %s (groups %s), %s + put-token on"
+                + " $cbs, client event loops %d (%s), frames encoded by hand%n",
             o.host(),
             o.port(),
             hub.hostName(),
             OpenSSLEngineOptions.isAvailable() ? "OpenSSL" : "JDK",
+            o.tlsGroups(),
             sasl ? "SASL ANONYMOUS" : "no SASL",
             o.eventLoops(),
             vertx.isNativeTransportEnabled() ? "epoll" : "NIO");
@@ -177,12 +179,12 @@ public final class LeanAmqpBench {
       }
 
       @Override
-      public Future<Figures> connectAll() {
+      public Future<Figures> connectAll(int inFlight) {
         figures = new Figures();
         return AmqpBench.connectEach(
                 context,
                 numbers,
-                Math.max(1, o.connectConcurrency() / o.eventLoops()),
+                inFlight,
                 n -> {
                   Conn c = new Conn(n);
                   return c.connect().map(v -> c);

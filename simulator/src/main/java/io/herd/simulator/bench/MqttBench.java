@@ -115,13 +115,6 @@ public final class MqttBench {
   private static final String NAME = "mqtt-bench";
   private static final String DEVICE_POLICY = "device";
 
-  /**
-   * The key-exchange groups devices offer: mbedTLS, wolfSSL and OpenSSL 3.0 (the Azure C and Node
-   * SDKs' stacks) offer no post-quantum hybrid. Netty's own default with BoringSSL puts
-   * X25519MLKEM768 first, which costs client and hub a lattice key exchange on every handshake.
-   */
-  static final String DEFAULT_TLS_GROUPS = "x25519,secp256r1,secp384r1";
-
   // Connecting stops after this many failures, rather than wait out the timeouts of a dead hub.
   private static final int MAX_CONNECT_FAILURES = 100;
   // Load stops on an event loop after this many errors, rather than hammer a broken hub.
@@ -335,7 +328,7 @@ public final class MqttBench {
               BenchSupport.intArg(values, "event-loops", cores, 1, 64),
               engine.equals("openssl"),
               values.remove("tls-resumption") != null,
-              BenchSupport.stringArg(values, "tls-groups", DEFAULT_TLS_GROUPS),
+              BenchSupport.tlsGroupsArg(values),
               BenchSupport.intArg(values, "timeout-seconds", 600, 1, 86_400),
               BenchSupport.pathArg(values, "result-file"));
       BenchSupport.requireValid(values, prefix);
@@ -350,9 +343,6 @@ public final class MqttBench {
       }
       for (String a : connectAddresses) {
         BenchSupport.requireLoopback(a);
-      }
-      if (!tlsGroups.matches("[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*")) {
-        throw new IllegalArgumentException("--tls-groups takes group names separated by commas");
       }
       if (broker == Broker.MOSQUITTO) {
         if (mode == Mode.CREATE
@@ -527,9 +517,7 @@ public final class MqttBench {
       System.err.println(NAME + ": " + e.getMessage());
       return 1;
     }
-    // Read once by Netty's OpenSSL contexts (and the JDK's) when first loaded, as the session
-    // properties below: the groups the client offers decide the key exchange both sides compute.
-    System.setProperty("jdk.tls.namedGroups", options.tlsGroups());
+    BenchSupport.offerTlsGroups(options.tlsGroups());
     if (!options.tlsResumption()) {
       // Read by Netty's OpenSSL client context (and the JDK's) when first loaded: no session
       // tickets, no client session cache, so every device makes a full handshake.
@@ -883,7 +871,8 @@ public final class MqttBench {
       long startEpochMs = System.currentTimeMillis();
       long start = System.nanoTime();
       CpuSample cpu = CpuSample.now();
-      Figures f = merge(each(l -> l.connectAll(share(o.connectConcurrency(), l.index))));
+      Figures f =
+          merge(each(l -> l.connectAll(Math.max(1, share(o.connectConcurrency(), l.index)))));
       ClientCpu used = cpu.until(CpuSample.now(), o.eventLoops());
       double seconds = f.seconds();
       double perSecond = BenchSupport.perSecond(f.ok, seconds);
@@ -1198,7 +1187,7 @@ public final class MqttBench {
     }
 
     private int share(int total, int i) {
-      return total / loops.size() + (i < total % loops.size() ? 1 : 0);
+      return BenchSupport.share(total, loops.size(), i);
     }
 
     private <T> List<Future<T>> each(Function<Loop, Future<T>> step) {

@@ -1,15 +1,12 @@
 package io.herd.registry;
 
+import io.herd.core.SasSigner;
 import java.nio.charset.StandardCharsets;
-import java.security.InvalidKeyException;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.Base64;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Verifies SAS tokens as IoT Hub does (azure-iothub-wire.md §1.1): HMAC-SHA256 over the raw {@code
@@ -156,13 +153,7 @@ public final class SasAuthenticator {
 
   /** Base64 HMAC-SHA256 of {@code text} under the base64-encoded key. */
   public static String sign(String base64Key, String text) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(Base64.getDecoder().decode(base64Key), "HmacSHA256"));
-      return Base64.getEncoder().encodeToString(mac.doFinal(text.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException | InvalidKeyException e) {
-      throw new IllegalStateException("HmacSHA256 unavailable", e);
-    }
+    return SasSigner.sign(Base64.getDecoder().decode(base64Key), text);
   }
 
   private void checkAudience(String resource, String requestHost, String resourcePath) {

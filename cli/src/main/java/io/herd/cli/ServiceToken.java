@@ -13,9 +13,4 @@ final class ServiceToken {
   static String create(String hostName, String keyName, String base64Key, long expiry) {
     return SasSigner.serviceToken(hostName, keyName, Base64.getDecoder().decode(base64Key), expiry);
   }
-
-  /** Base64 HMAC-SHA256 of {@code text} (UTF-8) under the base64-encoded key. */
-  static String sign(String base64Key, String text) {
-    return SasSigner.sign(Base64.getDecoder().decode(base64Key), text);
-  }
 }

@@ -1,8 +1,10 @@
 package io.herd.cli;
 
+import io.herd.core.SasSigner;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -61,7 +63,7 @@ final class TestDevice implements AutoCloseable {
     TestDevice d = new TestDevice(deviceId, c);
     long se = Instant.now().getEpochSecond() + 3600;
     String sr = URLEncoder.encode("localhost/devices/" + deviceId, StandardCharsets.UTF_8);
-    String sig = ServiceToken.sign(key, sr + "\n" + se);
+    String sig = SasSigner.sign(Base64.getDecoder().decode(key), sr + "\n" + se);
     MqttConnectOptions o = new MqttConnectOptions();
     o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
     o.setCleanSession(false);

@@ -8,6 +8,8 @@ hub_jvm_options() {
   if java -XX:TrimNativeHeapInterval=5000 -version >/dev/null 2>&1; then
     HUB_JVM_OPTIONS+=(-XX:TrimNativeHeapInterval=5000)
   fi
-  # shellcheck disable=SC2206 # word splitting of the options is intended
-  HUB_JVM_OPTIONS+=(${HERD_JAVA_OPTS:-})
+  # Split on blanks only: a pattern such as -Xlog:gc* is an option, not a file name glob.
+  local extra=()
+  read -r -a extra <<<"${HERD_JAVA_OPTS:-}"
+  HUB_JVM_OPTIONS+=("${extra[@]}")
 }

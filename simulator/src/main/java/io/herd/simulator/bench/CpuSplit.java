@@ -49,6 +49,15 @@ final class CpuSplit {
       }
       return NONE;
     }
+
+    /** The machine's ticks now, or {@link #NONE} where /proc/stat cannot be read. */
+    static MachineTicks now() {
+      try {
+        return parse(Files.readString(Path.of("/proc/stat"), US_ASCII));
+      } catch (IOException | RuntimeException e) {
+        return NONE;
+      }
+    }
   }
 
   private final Map<String, List<Long>> pids;
@@ -112,13 +121,7 @@ final class CpuSplit {
           }
           ticks.put(name, t);
         });
-    MachineTicks machine;
-    try {
-      machine = MachineTicks.parse(Files.readString(Path.of("/proc/stat"), US_ASCII));
-    } catch (IOException | RuntimeException e) {
-      machine = MachineTicks.NONE;
-    }
-    return new Reading(System.nanoTime(), ticks, machine);
+    return new Reading(System.nanoTime(), ticks, MachineTicks.now());
   }
 
   /**

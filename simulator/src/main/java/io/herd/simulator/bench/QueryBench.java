@@ -1,6 +1,5 @@
 package io.herd.simulator.bench;
 
-import static java.nio.charset.StandardCharsets.US_ASCII;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.fasterxml.jackson.core.JsonFactory;
@@ -19,10 +18,10 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -312,14 +311,14 @@ public final class QueryBench {
       long start = System.nanoTime();
       double busy = 100;
       while (System.nanoTime() - start < SETTLE_LIMIT_SECONDS * 1_000_000_000L) {
-        CpuSplit.MachineTicks a = machineTicks();
+        CpuSplit.MachineTicks a = CpuSplit.MachineTicks.now();
         try {
           Thread.sleep(1_000);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           return false;
         }
-        CpuSplit.MachineTicks b = machineTicks();
+        CpuSplit.MachineTicks b = CpuSplit.MachineTicks.now();
         long total = b.total() - a.total();
         busy = total <= 0 ? 0 : 100.0 * (b.busy() - a.busy()) / total;
         if (busy < SETTLE_BUSY_PERCENT) {
@@ -335,14 +334,6 @@ public final class QueryBench {
           busy);
       results.put("settle.seconds", BenchSupport.fmt(waited));
       return true;
-    }
-
-    private static CpuSplit.MachineTicks machineTicks() {
-      try {
-        return CpuSplit.MachineTicks.parse(Files.readString(Path.of("/proc/stat"), US_ASCII));
-      } catch (IOException e) {
-        return CpuSplit.MachineTicks.NONE;
-      }
     }
 
     private boolean herdQueries(Clients clients, String token) throws TimeoutException {
@@ -398,6 +389,20 @@ public final class QueryBench {
               });
     }
 
+    /** One page of {@code query}: POST /devices/query with the page size and continuation. */
+    private Future<HttpResponse<Buffer>> queryPage(
+        Driver d, String token, String query, String continuation, int pageSize) {
+      var req =
+          d.request(HttpMethod.POST, QUERY_URI)
+              .putHeader(HttpHeaders.AUTHORIZATION.toString(), token)
+              .putHeader(HttpHeaders.CONTENT_TYPE.toString(), BenchSupport.JSON_UTF8)
+              .putHeader("x-ms-max-item-count", Integer.toString(pageSize));
+      if (continuation != null) {
+        req.putHeader("x-ms-continuation", continuation);
+      }
+      return req.sendBuffer(Buffer.buffer(new JsonObject().put("query", query).encode()));
+    }
+
     /** Completes with {rows, pages} or an error text; GROUP BY rows collect into {@code groups}. */
     private Future<Object> page(
         Driver d,
@@ -408,15 +413,7 @@ public final class QueryBench {
         int rows,
         int pages,
         JsonArray groups) {
-      var req =
-          d.request(HttpMethod.POST, QUERY_URI)
-              .putHeader(HttpHeaders.AUTHORIZATION.toString(), token)
-              .putHeader(HttpHeaders.CONTENT_TYPE.toString(), BenchSupport.JSON_UTF8)
-              .putHeader("x-ms-max-item-count", Integer.toString(options.pageSize()));
-      if (continuation != null) {
-        req.putHeader("x-ms-continuation", continuation);
-      }
-      return req.sendBuffer(Buffer.buffer(new JsonObject().put("query", query).encode()))
+      return queryPage(d, token, query, continuation, options.pageSize())
           .<Object>compose(
               resp -> {
                 if (resp.statusCode() != 200) {
@@ -542,22 +539,25 @@ public final class QueryBench {
         s.execute("VACUUM ANALYZE twins_jsonb");
         out.printf(
             Locale.ROOT,
-            "postgres  : loaded %d documents (%s) in %.1f s (COPY), GIN jsonb_path_ops index in"
+            "postgres  : loaded %d documents (%s) in %.1f s (%s), GIN jsonb_path_ops index in"
                 + " %.1f s%n",
             options.devices(),
             options.pgTagsOnly()
                 ? "generated tags and desired properties"
                 : "the twins the hub returns for SELECT *, read page by page",
             loadSeconds,
+            options.pgTagsOnly() ? "COPY" : "reading the hub's pages and COPY",
             indexSeconds);
         String[] sql = {PG_EQUALITY, PG_SCAN, PG_GROUP, PG_COUNT};
         boolean ok = true;
+        // PostgreSQL compiles nothing per query that more runs would warm; a few fill its cache.
+        int warmup = Math.min(options.warmup(), PG_WARMUP);
+        // Its answers take seconds and vary little; 20 timed runs give a steady median.
+        int repetitions = Math.min(options.repetitions(), PG_REPETITIONS);
+        results.put("pg.warmup", Integer.toString(warmup));
+        results.put("pg.repetitions", Integer.toString(repetitions));
         for (int q = 0; q < sql.length; q++) {
           Histogram h = new Histogram(3);
-          // PostgreSQL compiles nothing per query that more runs would warm; a few fill its cache.
-          int warmup = Math.min(options.warmup(), PG_WARMUP);
-          // Its answers take seconds and vary little; 20 timed runs give a steady median.
-          int repetitions = Math.min(options.repetitions(), PG_REPETITIONS);
           for (int i = 0; i < warmup + repetitions; i++) {
             long t0 = System.nanoTime();
             long rows = 0;
@@ -650,16 +650,7 @@ public final class QueryBench {
 
     private Future<String> exportPage(
         Driver d, String token, String continuation, CopyIn copy, long[] loaded) {
-      var req =
-          d.request(HttpMethod.POST, QUERY_URI)
-              .putHeader(HttpHeaders.AUTHORIZATION.toString(), token)
-              .putHeader(HttpHeaders.CONTENT_TYPE.toString(), BenchSupport.JSON_UTF8)
-              .putHeader("x-ms-max-item-count", "1000");
-      if (continuation != null) {
-        req.putHeader("x-ms-continuation", continuation);
-      }
-      return req.sendBuffer(
-              Buffer.buffer(new JsonObject().put("query", "SELECT * FROM devices").encode()))
+      return queryPage(d, token, "SELECT * FROM devices", continuation, 1000)
           .compose(
               resp -> {
                 if (resp.statusCode() != 200) {

@@ -115,15 +115,11 @@ final class QueryFleet {
   }
 
   /** The three queries, for the hub and for PostgreSQL, and which twins each one matches. */
-  static final String EQ_SITE = siteNameOf(42);
+  static final String EQ_SITE = Twin.siteName(42);
 
   static final String SCAN_REGION = "ap-east";
   static final int SCAN_MIN_FLOOR = 11;
   static final int SCAN_INTERVAL = 120;
-
-  private static String siteNameOf(int site) {
-    return Twin.siteName(site);
-  }
 
   static boolean matchesEquality(Twin t) {
     return t.siteName().equals(EQ_SITE);

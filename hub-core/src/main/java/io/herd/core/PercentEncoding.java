@@ -2,7 +2,7 @@ package io.herd.core;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-/** Percent-encoding of URL parts, for the clients Herd ships. */
+/** Percent-encoding of URL parts. */
 public final class PercentEncoding {
   private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
@@ -14,6 +14,15 @@ public final class PercentEncoding {
    * may hold {@code # ? % +}).
    */
   public static String unreserved(String s) {
+    return encode(s, false);
+  }
+
+  /** As {@link #unreserved}, but {@code /} stays: a path of segments, such as a blob name. */
+  public static String path(String s) {
+    return encode(s, true);
+  }
+
+  private static String encode(String s, boolean keepSlash) {
     StringBuilder sb = new StringBuilder(s.length() + 16);
     for (byte b : s.getBytes(UTF_8)) {
       int c = b & 0xff;
@@ -23,7 +32,8 @@ public final class PercentEncoding {
           || c == '-'
           || c == '_'
           || c == '.'
-          || c == '~') {
+          || c == '~'
+          || (keepSlash && c == '/')) {
         sb.append((char) c);
       } else {
         sb.append('%').append(HEX[c >> 4]).append(HEX[c & 0xf]);

@@ -14,6 +14,12 @@ class PercentEncodingTest {
   }
 
   @Test
+  void aPathKeepsItsSlashesAndEncodesTheRestOfEachSegment() {
+    assertThat(PercentEncoding.path("exports/d 1/é#.json"))
+        .isEqualTo("exports/d%201/%C3%A9%23.json");
+  }
+
+  @Test
   void sasResourcesWriteTheStarInLowerCaseAsTheSdkDoes() {
     assertThat(SasSigner.encodeUriComponentStrict("a*b%2A")).isEqualTo("a%2ab%252A");
   }

@@ -2,10 +2,10 @@ package io.herd.server.bulk.internal;
 
 import io.herd.core.ErrorCode;
 import io.herd.core.HubException;
+import io.herd.core.PercentEncoding;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -165,34 +165,10 @@ public final class BlobLocations {
     }
     StringBuilder url =
         new StringBuilder(scheme).append("://").append(uri.getRawAuthority()).append(path);
-    url.append('/').append(encodePath(blobName));
+    url.append('/').append(PercentEncoding.path(blobName));
     if (uri.getRawQuery() != null) {
       url.append('?').append(uri.getRawQuery());
     }
     return url.toString();
-  }
-
-  /** Percent-encodes all but RFC 3986 unreserved characters and the segment separator. */
-  static String encodePath(String name) {
-    StringBuilder out = new StringBuilder();
-    for (byte b : name.getBytes(StandardCharsets.UTF_8)) {
-      int c = b & 0xff;
-      boolean plain =
-          (c >= 'a' && c <= 'z')
-              || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9')
-              || c == '-'
-              || c == '.'
-              || c == '_'
-              || c == '~'
-              || c == '/';
-      if (plain) {
-        out.append((char) c);
-      } else {
-        out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)));
-        out.append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
-      }
-    }
-    return out.toString();
   }
 }

@@ -35,6 +35,14 @@ run_bounded() {
   return "$rc"
 }
 
+# The hub's JVM options as start_hub gives them (scripts/lib/hub-jvm.sh), for the printed figures.
+hub_jvm_description() {
+  # shellcheck source=scripts/lib/hub-jvm.sh
+  source "$ROOT/scripts/lib/hub-jvm.sh"
+  hub_jvm_options "$ROOT"
+  echo "${HUB_JVM_OPTIONS[*]#@"$ROOT"/}"
+}
+
 # A port already in use would make us measure some other process.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 

@@ -172,10 +172,24 @@ public final class Groups {
     }
   }
 
-  /** Numbers before strings; within a type, by value. */
+  /**
+   * Numbers before strings; within a type, by value. Numbers of equal value still have an order, so
+   * that MIN and MAX give the same one whatever order the twins come in (the row and column paths
+   * scan differently): a double before a long ({@code 0.0 < 0}), and {@code -0.0 < 0.0}.
+   */
   static int order(Object a, Object b) {
     if (a instanceof Number x && b instanceof Number y) {
-      return Values.compareNumbers(x, y);
+      int byValue = Values.compareNumbers(x, y);
+      if (byValue != 0) {
+        return byValue;
+      }
+      if (x instanceof Long && y instanceof Long) {
+        return 0;
+      }
+      if (x instanceof Long || y instanceof Long) {
+        return x instanceof Long ? 1 : -1;
+      }
+      return Double.compare(x.doubleValue(), y.doubleValue());
     }
     if (a instanceof String x && b instanceof String y) {
       return x.compareTo(y);

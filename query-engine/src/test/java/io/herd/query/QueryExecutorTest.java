@@ -3,7 +3,10 @@ package io.herd.query;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.herd.core.twin.Twin;
+import io.herd.core.twin.TwinKey;
 import io.herd.core.twin.TwinNode;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +50,31 @@ class QueryExecutorTest {
   void projectsObjectsAsTwinNodes() {
     List<Object> rows = run("SELECT tags.building FROM devices WHERE deviceId = 'd1'");
     assertThat(((Map<?, ?>) rows.get(0)).get("building")).isInstanceOf(TwinNode.class);
+  }
+
+  @Test
+  void minAndMaxOfEqualNumbersInTwoFormsDoNotDependOnTheOrderOfTheTwins() {
+    List<Twin> twins = new ArrayList<>();
+    Object[] values = {0L, 0.0, -0.0, 2L, 2.0};
+    for (int i = 0; i < values.length; i++) {
+      twins.add(
+          TestTwins.twin(
+              TwinKey.device("v" + i),
+              TestTwins.node("v", values[i]),
+              TestTwins.desired(),
+              TwinNode.EMPTY,
+              TestTwins.identity("enabled", "Connected", null, false)));
+    }
+    CompiledQuery q =
+        QueryEngine.compile(
+            "SELECT MIN(tags.v) AS lo, MAX(tags.v) AS hi FROM devices WHERE tags.v < 1");
+    CompiledQuery all = QueryEngine.compile("SELECT MAX(tags.v) AS hi FROM devices");
+    for (int turn = 0; turn < 2; turn++) {
+      // -0.0 < 0.0 < 0 among the zeros, and a double before a long of the same value.
+      assertThat(QueryExecutor.run(q, twins, 0)).containsExactly(row("lo", -0.0, "hi", 0L));
+      assertThat(QueryExecutor.run(all, twins, 0)).containsExactly(row("hi", 2L));
+      Collections.reverse(twins);
+    }
   }
 
   @Test
